@@ -1,0 +1,99 @@
+"""FastAPI application factory: routers, middleware, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from snsfeed import __version__
+from snsfeed.config import Settings
+from snsfeed.content.api import router as content_router
+from snsfeed.engagement.api import router as engagement_router
+from snsfeed.feed.api import router as feed_router
+from snsfeed.graph.api import router as graph_router
+from snsfeed.platform.bodylimit import BodySizeLimitMiddleware
+from snsfeed.platform.db import create_engine, create_sessionmaker
+from snsfeed.platform.errors import install_error_handlers
+from snsfeed.platform.logging import configure_logging
+from snsfeed.platform.migrations import upgrade_to_head
+from snsfeed.platform.ratelimit import RateLimitMiddleware, make_storage
+from snsfeed.platform.security import TokenSigner, load_signing_key, make_password_hasher
+from snsfeed.users.api import router as users_router
+from snsfeed.users.auth_api import router as auth_router
+
+DESCRIPTION = """
+An open SNS feed backend: accounts, follow graph, posts, likes/comments/shares and a
+personalised home feed. Authenticate with `POST /api/v1/auth/token`
+(`grant_type=password`) and send `Authorization: Bearer <access_token>`.
+
+Errors share one shape: `{"error": {"code", "message", "details"}}` (the OAuth2 endpoints
+keep RFC 6749's `{"error", "error_description"}`).
+"""
+
+
+def create_app(settings: Settings | None = None, *, run_migrations: bool | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    migrate_on_start = settings.embedded if run_migrations is None else run_migrations
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if migrate_on_start:
+            await asyncio.to_thread(upgrade_to_head, settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="snsfeed",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    # Key and hasher load eagerly so a missing production key fails at start-up, loudly.
+    app.state.signer = TokenSigner(load_signing_key(settings), settings)
+    app.state.password_hasher = make_password_hasher(settings)
+
+    install_error_handlers(app)
+    app.add_middleware(RateLimitMiddleware, settings=settings, storage=make_storage(settings))
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    for router in (
+        auth_router,
+        users_router,
+        graph_router,
+        content_router,
+        engagement_router,
+        feed_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/health", tags=["ops"], summary="Liveness")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/ready", tags=["ops"], summary="Readiness: the database answers")
+    async def ready() -> JSONResponse:
+        try:
+            async with app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return JSONResponse(
+                {"status": "unavailable", "checks": {"database": f"error: {type(exc).__name__}"}},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "checks": {"database": "ok"}})
+
+    return app

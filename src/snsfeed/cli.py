@@ -1,0 +1,117 @@
+"""Command line: serve, migrate, keygen, demo, admin."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from snsfeed.config import Settings
+
+app = typer.Typer(help="snsfeed: an open SNS feed backend.", no_args_is_help=True)
+admin_app = typer.Typer(help="Administrative tasks.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+console = Console()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Start the HTTP API. In embedded mode (no SNSFEED_DATABASE_URL) migrations run first."""
+    import uvicorn
+
+    from snsfeed.platform.security import KeyConfigError, load_signing_key
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        load_signing_key(settings)
+    except KeyConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    mode = "embedded (SQLite)" if settings.embedded else "services"
+    console.print(
+        f"snsfeed on http://{bind_host}:{bind_port}  [dim]mode: {mode}; data: "
+        f"{settings.data_dir.resolve()}; API docs: http://{bind_host}:{bind_port}/docs[/dim]"
+    )
+    uvicorn.run(
+        "snsfeed.app:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        reload=reload,
+        log_level="warning",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (needed outside embedded mode before `serve`)."""
+    from snsfeed.platform.migrations import upgrade_to_head
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_to_head(settings.resolved_database_url)
+    console.print("[green]database is at the latest migration[/green]")
+
+
+@app.command()
+def keygen(
+    path: Annotated[Path, typer.Argument(help="Where to write the PEM private key")],
+) -> None:
+    """Write a new ES256 (P-256) signing key for access tokens."""
+    from snsfeed.platform.security import write_new_key
+
+    if path.exists():
+        console.print(f"[red]error:[/red] {path} exists; refusing to overwrite a key")
+        raise typer.Exit(2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_new_key(path)
+    console.print(f"wrote {path} (set SNSFEED_JWT_KEY_FILE={path})")
+
+
+@app.command()
+def demo(
+    users: Annotated[int, typer.Option(min=2, max=100_000, help="How many accounts")] = 300,
+    posts: Annotated[int, typer.Option(min=0, help="How many posts")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same network)")] = 7,
+    password: Annotated[str, typer.Option(help="Password of every demo account")] = "demo-password",
+) -> None:
+    """Fill the instance with a living demo network: users, follows, posts, likes, comments."""
+    from snsfeed.demo import fill_demo
+
+    settings = Settings()
+    asyncio.run(
+        fill_demo(settings, users=users, posts=posts, seed=seed, password=password, console=console)
+    )
+
+
+@admin_app.command("set-role")
+def set_role(
+    username: Annotated[str, typer.Argument(help="Account to change")],
+    role: Annotated[str, typer.Argument(help="user | moderator | admin")],
+) -> None:
+    """Give an account a role (bootstrap the first admin)."""
+    from snsfeed.admin import set_role_by_username
+
+    settings = Settings()
+    try:
+        asyncio.run(set_role_by_username(settings, username, role))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"{username} is now {role}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

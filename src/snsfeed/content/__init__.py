@@ -1,0 +1,1 @@
+"""Posts: creation, validation, hashtags, mentions, visibility, edits and soft delete."""

@@ -1,0 +1,60 @@
+"""Turns posts into API responses: author summary, counters and the viewer's own state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from snsfeed.content.models import ContentType, Post, Visibility
+from snsfeed.content.schemas import ContentBody, ContentOut, EngagementCounts, ViewerState
+from snsfeed.engagement import service as engagement
+from snsfeed.users import service as users
+
+
+async def present_many(
+    session: AsyncSession, viewer_id: uuid.UUID | None, posts: Sequence[Post]
+) -> list[ContentOut]:
+    if not posts:
+        return []
+    authors = await users.summaries(session, {p.author_id for p in posts})
+    states: dict[uuid.UUID, ViewerState] = {}
+    if viewer_id is not None:
+        states = await engagement.viewer_state(session, viewer_id, [p.id for p in posts])
+    out = []
+    for post in posts:
+        author = authors.get(post.author_id)
+        if author is None:  # the account was deleted
+            continue
+        out.append(
+            ContentOut(
+                id=post.id,
+                author_id=post.author_id,
+                author=author,
+                content_type=ContentType(post.content_type),
+                visibility=Visibility(post.visibility),
+                content=ContentBody(
+                    text=post.text,
+                    media_urls=list(post.media_urls),
+                    hashtags=list(post.hashtags),
+                    mentions=[uuid.UUID(m) for m in post.mentions],
+                    link_url=post.link_url,
+                ),
+                engagement=EngagementCounts(
+                    likes_count=post.likes_count,
+                    comments_count=post.comments_count,
+                    shares_count=post.shares_count,
+                    views_count=post.views_count,
+                ),
+                viewer=states.get(post.id) if viewer_id is not None else None,
+                created_at=post.created_at,
+                updated_at=post.updated_at,
+            )
+        )
+    return out
+
+
+async def present_one(session: AsyncSession, viewer_id: uuid.UUID | None, post: Post) -> ContentOut:
+    items = await present_many(session, viewer_id, [post])
+    return items[0]

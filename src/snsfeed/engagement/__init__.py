@@ -1,0 +1,1 @@
+"""Likes, threaded comments and shares, and the counters on each post."""

@@ -1,0 +1,163 @@
+"""All SQL of the engagement context."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from snsfeed.engagement.models import Comment, Reaction, Share
+from snsfeed.platform.db import insert_ignore
+from snsfeed.platform.ids import new_id
+from snsfeed.platform.time import utcnow
+
+LIKE = "like"
+
+
+class EngagementRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_like(self, user_id: uuid.UUID, content_id: uuid.UUID) -> bool:
+        return await insert_ignore(
+            self.session,
+            Reaction,
+            {
+                "id": new_id(),
+                "user_id": user_id,
+                "content_id": content_id,
+                "reaction_type": LIKE,
+                "created_at": utcnow(),
+            },
+        )
+
+    async def remove_like(self, user_id: uuid.UUID, content_id: uuid.UUID) -> bool:
+        stmt = delete(Reaction).where(
+            Reaction.user_id == user_id,
+            Reaction.content_id == content_id,
+            Reaction.reaction_type == LIKE,
+        )
+        return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+    async def liked_among(
+        self, user_id: uuid.UUID, content_ids: Iterable[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        ids = list(content_ids)
+        if not ids:
+            return set()
+        stmt = select(Reaction.content_id).where(
+            Reaction.user_id == user_id,
+            Reaction.content_id.in_(ids),
+            Reaction.reaction_type == LIKE,
+        )
+        return set((await self.session.execute(stmt)).scalars())
+
+    async def add_share(self, user_id: uuid.UUID, content_id: uuid.UUID) -> bool:
+        return await insert_ignore(
+            self.session,
+            Share,
+            {"id": new_id(), "user_id": user_id, "content_id": content_id, "created_at": utcnow()},
+        )
+
+    async def remove_share(self, user_id: uuid.UUID, content_id: uuid.UUID) -> bool:
+        stmt = delete(Share).where(Share.user_id == user_id, Share.content_id == content_id)
+        return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+    async def shared_among(
+        self, user_id: uuid.UUID, content_ids: Iterable[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        ids = list(content_ids)
+        if not ids:
+            return set()
+        stmt = select(Share.content_id).where(Share.user_id == user_id, Share.content_id.in_(ids))
+        return set((await self.session.execute(stmt)).scalars())
+
+    def add_comment(self, comment: Comment) -> None:
+        self.session.add(comment)
+
+    async def get_comment(self, comment_id: uuid.UUID) -> Comment | None:
+        stmt = select(Comment).where(Comment.id == comment_id, Comment.deleted_at.is_(None))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def comments_page(
+        self,
+        content_id: uuid.UUID,
+        parent_id: uuid.UUID | None,
+        after: uuid.UUID | None,
+        limit: int,
+        hidden_authors: set[uuid.UUID],
+    ) -> Sequence[Comment]:
+        stmt = select(Comment).where(Comment.content_id == content_id, Comment.deleted_at.is_(None))
+        stmt = stmt.where(
+            Comment.parent_comment_id.is_(None)
+            if parent_id is None
+            else Comment.parent_comment_id == parent_id
+        )
+        if hidden_authors:
+            stmt = stmt.where(Comment.user_id.not_in(hidden_authors))
+        if after is not None:
+            stmt = stmt.where(Comment.id > after)
+        # Conversations read oldest first.
+        stmt = stmt.order_by(Comment.id).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def reply_counts(
+        self, parent_ids: Iterable[uuid.UUID], hidden_authors: set[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        ids = list(parent_ids)
+        if not ids:
+            return {}
+        stmt = (
+            select(Comment.parent_comment_id, func.count())
+            .where(Comment.parent_comment_id.in_(ids), Comment.deleted_at.is_(None))
+            .group_by(Comment.parent_comment_id)
+        )
+        if hidden_authors:
+            stmt = stmt.where(Comment.user_id.not_in(hidden_authors))
+        return {
+            pid: int(n) for pid, n in (await self.session.execute(stmt)).all() if pid is not None
+        }
+
+    async def soft_delete_comment(self, comment_id: uuid.UUID, now: datetime) -> bool:
+        stmt = (
+            update(Comment)
+            .where(Comment.id == comment_id, Comment.deleted_at.is_(None))
+            .values(deleted_at=now)
+        )
+        return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+    # account deletion: what this user did, per post, so counters can be corrected
+    async def likes_by_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        stmt = select(Reaction.content_id).where(
+            Reaction.user_id == user_id, Reaction.reaction_type == LIKE
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def delete_likes_by_user(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(delete(Reaction).where(Reaction.user_id == user_id))
+
+    async def shares_by_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        stmt = select(Share.content_id).where(Share.user_id == user_id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def delete_shares_by_user(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(delete(Share).where(Share.user_id == user_id))
+
+    async def live_comment_counts_by_user(self, user_id: uuid.UUID) -> dict[uuid.UUID, int]:
+        stmt = (
+            select(Comment.content_id, func.count())
+            .where(Comment.user_id == user_id, Comment.deleted_at.is_(None))
+            .group_by(Comment.content_id)
+        )
+        return {cid: int(n) for cid, n in (await self.session.execute(stmt)).all()}
+
+    async def soft_delete_comments_by_user(self, user_id: uuid.UUID, now: datetime) -> None:
+        stmt = (
+            update(Comment)
+            .where(Comment.user_id == user_id, Comment.deleted_at.is_(None))
+            .values(deleted_at=now)
+        )
+        await self.session.execute(stmt)

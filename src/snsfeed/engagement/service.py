@@ -1,0 +1,214 @@
+"""Likes, comments and shares. Counters move in the same transaction as the row they count."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from snsfeed.config import Settings
+from snsfeed.content import service as content
+from snsfeed.content.models import Post, Visibility
+from snsfeed.content.schemas import ViewerState
+from snsfeed.engagement.models import Comment
+from snsfeed.engagement.repository import EngagementRepository
+from snsfeed.engagement.schemas import CommentCreate
+from snsfeed.graph import service as graph
+from snsfeed.platform.errors import Forbidden, NotFound, Unprocessable
+from snsfeed.platform.events import emit, on_event
+from snsfeed.platform.outbox import OutboxEvent
+from snsfeed.platform.time import utcnow
+from snsfeed.users.schemas import Principal
+
+
+async def like(session: AsyncSession, actor: Principal, post_id: uuid.UUID) -> Post:
+    post = await content.get_visible(session, actor.id, post_id)
+    if await EngagementRepository(session).add_like(actor.id, post.id):
+        await content.adjust_counter(session, post.id, "likes_count", +1)
+        await emit(
+            session,
+            "engagement.liked",
+            actor_id=actor.id,
+            key=post.id,
+            payload={
+                "content_id": str(post.id),
+                "author_id": str(post.author_id),
+                "user_id": str(actor.id),
+            },
+        )
+    await session.refresh(post)
+    return post
+
+
+async def unlike(session: AsyncSession, actor: Principal, post_id: uuid.UUID) -> None:
+    post = await content.get_visible(session, actor.id, post_id)
+    if await EngagementRepository(session).remove_like(actor.id, post.id):
+        await content.adjust_counter(session, post.id, "likes_count", -1)
+        await emit(
+            session,
+            "engagement.unliked",
+            actor_id=actor.id,
+            key=post.id,
+            payload={
+                "content_id": str(post.id),
+                "author_id": str(post.author_id),
+                "user_id": str(actor.id),
+            },
+        )
+
+
+async def share(session: AsyncSession, actor: Principal, post_id: uuid.UUID) -> tuple[Post, bool]:
+    """Repost; returns the post and whether this call created the share."""
+    post = await content.get_visible(session, actor.id, post_id)
+    if post.visibility != Visibility.PUBLIC:
+        raise Forbidden("Only public posts can be shared", code="not_shareable")
+    created = await EngagementRepository(session).add_share(actor.id, post.id)
+    if created:
+        await content.adjust_counter(session, post.id, "shares_count", +1)
+        await emit(
+            session,
+            "engagement.shared",
+            actor_id=actor.id,
+            key=post.id,
+            payload={
+                "content_id": str(post.id),
+                "author_id": str(post.author_id),
+                "user_id": str(actor.id),
+            },
+        )
+    await session.refresh(post)
+    return post, created
+
+
+async def unshare(session: AsyncSession, actor: Principal, post_id: uuid.UUID) -> None:
+    post = await content.get_visible(session, actor.id, post_id)
+    if await EngagementRepository(session).remove_share(actor.id, post.id):
+        await content.adjust_counter(session, post.id, "shares_count", -1)
+        await emit(
+            session,
+            "engagement.unshared",
+            actor_id=actor.id,
+            key=post.id,
+            payload={
+                "content_id": str(post.id),
+                "author_id": str(post.author_id),
+                "user_id": str(actor.id),
+            },
+        )
+
+
+async def add_comment(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Principal,
+    post_id: uuid.UUID,
+    data: CommentCreate,
+) -> Comment:
+    post = await content.get_visible(session, actor.id, post_id)
+    text = data.text
+    if not text.strip():
+        raise Unprocessable("Comment text must not be empty", code="text_required")
+    if len(text) > settings.max_comment_length:
+        raise Unprocessable(
+            f"Comment is longer than {settings.max_comment_length} characters",
+            code="text_too_long",
+            details={"max_length": settings.max_comment_length, "length": len(text)},
+        )
+    repo = EngagementRepository(session)
+    parent: Comment | None = None
+    if data.parent_comment_id is not None:
+        parent = await repo.get_comment(data.parent_comment_id)
+        if parent is None or parent.content_id != post.id:
+            raise NotFound("Parent comment not found on this post", code="parent_not_found")
+        if await graph.is_blocked_between(session, actor.id, parent.user_id):
+            raise NotFound("Parent comment not found on this post", code="parent_not_found")
+    now = utcnow()
+    comment = Comment(
+        content_id=post.id,
+        user_id=actor.id,
+        parent_comment_id=parent.id if parent else None,
+        text=text,
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add_comment(comment)
+    await session.flush()
+    await content.adjust_counter(session, post.id, "comments_count", +1)
+    await emit(
+        session,
+        "engagement.commented",
+        actor_id=actor.id,
+        key=post.id,
+        payload={
+            "content_id": str(post.id),
+            "author_id": str(post.author_id),
+            "comment_id": str(comment.id),
+            "user_id": str(actor.id),
+            "parent_comment_id": str(parent.id) if parent else None,
+            "parent_author_id": str(parent.user_id) if parent else None,
+        },
+    )
+    return comment
+
+
+async def list_comments(
+    session: AsyncSession,
+    viewer_id: uuid.UUID | None,
+    post_id: uuid.UUID,
+    parent_id: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> tuple[Sequence[Comment], dict[uuid.UUID, int]]:
+    post = await content.get_visible(session, viewer_id, post_id)
+    hidden = await graph.blocked_either_way(session, viewer_id) if viewer_id else set()
+    repo = EngagementRepository(session)
+    rows = await repo.comments_page(post.id, parent_id, after, limit, hidden)
+    replies = await repo.reply_counts([c.id for c in rows], hidden)
+    return rows, replies
+
+
+async def delete_comment(session: AsyncSession, actor: Principal, comment_id: uuid.UUID) -> None:
+    repo = EngagementRepository(session)
+    comment = await repo.get_comment(comment_id)
+    if comment is None:
+        raise NotFound("Comment not found")
+    post = await content.get_visible(session, actor.id, comment.content_id)
+    # The commenter, the post's author (moderating their thread) and staff may remove it.
+    if actor.id not in (comment.user_id, post.author_id) and not actor.is_staff:
+        raise Forbidden("You cannot delete this comment")
+    if await repo.soft_delete_comment(comment.id, utcnow()):
+        await content.adjust_counter(session, post.id, "comments_count", -1)
+        await emit(
+            session,
+            "engagement.comment_deleted",
+            actor_id=actor.id,
+            key=post.id,
+            payload={"content_id": str(post.id), "comment_id": str(comment.id)},
+        )
+
+
+async def viewer_state(
+    session: AsyncSession, viewer_id: uuid.UUID, post_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, ViewerState]:
+    ids = list(post_ids)
+    repo = EngagementRepository(session)
+    liked = await repo.liked_among(viewer_id, ids)
+    shared = await repo.shared_among(viewer_id, ids)
+    return {pid: ViewerState(liked=pid in liked, shared=pid in shared) for pid in ids}
+
+
+@on_event("user.deleted")
+async def _withdraw_deleted_accounts_engagement(session: AsyncSession, event: OutboxEvent) -> None:
+    """A deleted account's likes, shares and comments stop counting and stop showing."""
+    user_id = uuid.UUID(event.payload["user_id"])
+    repo = EngagementRepository(session)
+    for post_id in await repo.likes_by_user(user_id):
+        await content.adjust_counter(session, post_id, "likes_count", -1)
+    await repo.delete_likes_by_user(user_id)
+    for post_id in await repo.shares_by_user(user_id):
+        await content.adjust_counter(session, post_id, "shares_count", -1)
+    await repo.delete_shares_by_user(user_id)
+    for post_id, n in (await repo.live_comment_counts_by_user(user_id)).items():
+        await content.adjust_counter(session, post_id, "comments_count", -n)
+    await repo.soft_delete_comments_by_user(user_id, utcnow())

@@ -1,0 +1,1 @@
+"""Home timelines: pagination, refresh and (later) fan-out and real-time delivery."""

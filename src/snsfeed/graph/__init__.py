@@ -1,0 +1,1 @@
+"""Social graph: follow, block, mute and follower lists."""

@@ -1,0 +1,157 @@
+"""All SQL of the graph context."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from snsfeed.graph.models import Block, Follow, Mute
+from snsfeed.platform.db import insert_ignore
+from snsfeed.platform.ids import new_id
+from snsfeed.platform.time import utcnow
+
+
+class GraphRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # follows
+    async def add_follow(self, follower: uuid.UUID, following: uuid.UUID) -> bool:
+        return await insert_ignore(
+            self.session,
+            Follow,
+            {
+                "follower_id": follower,
+                "following_id": following,
+                "seq": new_id(),
+                "created_at": utcnow(),
+            },
+        )
+
+    async def remove_follow(self, follower: uuid.UUID, following: uuid.UUID) -> bool:
+        stmt = delete(Follow).where(
+            Follow.follower_id == follower, Follow.following_id == following
+        )
+        return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+    async def is_following(self, follower: uuid.UUID, following: uuid.UUID) -> bool:
+        stmt = select(Follow.seq).where(
+            Follow.follower_id == follower, Follow.following_id == following
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def following_ids(self, follower: uuid.UUID) -> list[uuid.UUID]:
+        stmt = select(Follow.following_id).where(Follow.follower_id == follower)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def follower_ids(self, following: uuid.UUID) -> list[uuid.UUID]:
+        stmt = select(Follow.follower_id).where(Follow.following_id == following)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def followers_page(
+        self, user_id: uuid.UUID, before: uuid.UUID | None, limit: int, exclude: set[uuid.UUID]
+    ) -> Sequence[Follow]:
+        stmt = select(Follow).where(Follow.following_id == user_id)
+        if exclude:
+            stmt = stmt.where(Follow.follower_id.not_in(exclude))
+        if before is not None:
+            stmt = stmt.where(Follow.seq < before)
+        stmt = stmt.order_by(Follow.seq.desc()).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def following_page(
+        self, user_id: uuid.UUID, before: uuid.UUID | None, limit: int, exclude: set[uuid.UUID]
+    ) -> Sequence[Follow]:
+        stmt = select(Follow).where(Follow.follower_id == user_id)
+        if exclude:
+            stmt = stmt.where(Follow.following_id.not_in(exclude))
+        if before is not None:
+            stmt = stmt.where(Follow.seq < before)
+        stmt = stmt.order_by(Follow.seq.desc()).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def count_followers(self, user_id: uuid.UUID) -> int:
+        stmt = select(func.count()).select_from(Follow).where(Follow.following_id == user_id)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def count_following(self, user_id: uuid.UUID) -> int:
+        stmt = select(func.count()).select_from(Follow).where(Follow.follower_id == user_id)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def remove_all_follows_of(self, user_id: uuid.UUID) -> None:
+        stmt = delete(Follow).where(
+            or_(Follow.follower_id == user_id, Follow.following_id == user_id)
+        )
+        await self.session.execute(stmt)
+
+    # blocks
+    async def add_block(self, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
+        return await insert_ignore(
+            self.session,
+            Block,
+            {"blocker_id": blocker, "blocked_id": blocked, "seq": new_id(), "created_at": utcnow()},
+        )
+
+    async def remove_block(self, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
+        stmt = delete(Block).where(Block.blocker_id == blocker, Block.blocked_id == blocked)
+        return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+    async def is_blocking(self, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:
+        stmt = select(Block.seq).where(Block.blocker_id == blocker, Block.blocked_id == blocked)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def block_exists_between(self, a: uuid.UUID, b: uuid.UUID) -> bool:
+        stmt = select(Block.seq).where(
+            or_(
+                (Block.blocker_id == a) & (Block.blocked_id == b),
+                (Block.blocker_id == b) & (Block.blocked_id == a),
+            )
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def blocked_either_way(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        mine = select(Block.blocked_id).where(Block.blocker_id == user_id)
+        theirs = select(Block.blocker_id).where(Block.blocked_id == user_id)
+        rows = (await self.session.execute(mine.union(theirs))).scalars()
+        return set(rows)
+
+    async def blocks_page(
+        self, blocker: uuid.UUID, before: uuid.UUID | None, limit: int
+    ) -> Sequence[Block]:
+        stmt = select(Block).where(Block.blocker_id == blocker)
+        if before is not None:
+            stmt = stmt.where(Block.seq < before)
+        stmt = stmt.order_by(Block.seq.desc()).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    # mutes
+    async def add_mute(self, muter: uuid.UUID, muted: uuid.UUID) -> bool:
+        return await insert_ignore(
+            self.session,
+            Mute,
+            {"muter_id": muter, "muted_id": muted, "seq": new_id(), "created_at": utcnow()},
+        )
+
+    async def remove_mute(self, muter: uuid.UUID, muted: uuid.UUID) -> bool:
+        stmt = delete(Mute).where(Mute.muter_id == muter, Mute.muted_id == muted)
+        return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
+
+    async def is_muting(self, muter: uuid.UUID, muted: uuid.UUID) -> bool:
+        stmt = select(Mute.seq).where(Mute.muter_id == muter, Mute.muted_id == muted)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def muted_ids(self, muter: uuid.UUID) -> set[uuid.UUID]:
+        stmt = select(Mute.muted_id).where(Mute.muter_id == muter)
+        return set((await self.session.execute(stmt)).scalars())
+
+    async def mutes_page(
+        self, muter: uuid.UUID, before: uuid.UUID | None, limit: int
+    ) -> Sequence[Mute]:
+        stmt = select(Mute).where(Mute.muter_id == muter)
+        if before is not None:
+            stmt = stmt.where(Mute.seq < before)
+        stmt = stmt.order_by(Mute.seq.desc()).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()

@@ -1,0 +1,216 @@
+"""Follow, block and mute use cases, and the visibility facts other contexts ask for."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from snsfeed.graph.models import Block, Follow, Mute
+from snsfeed.graph.repository import GraphRepository
+from snsfeed.graph.schemas import RelationshipResult
+from snsfeed.platform.errors import BadRequest, Forbidden, NotFound
+from snsfeed.platform.events import emit, on_event
+from snsfeed.platform.outbox import OutboxEvent
+from snsfeed.users import service as users
+
+
+async def _target(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> None:
+    if actor == target:
+        raise BadRequest("You cannot do that to yourself", code="self_relationship")
+    if await users.get_active(session, target) is None:
+        raise NotFound("User not found")
+
+
+async def follow(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
+    await _target(session, actor, target)
+    repo = GraphRepository(session)
+    if await repo.is_blocking(target, actor):
+        raise NotFound("User not found")
+    if await repo.is_blocking(actor, target):
+        raise Forbidden("You have blocked this user; unblock them first", code="blocking")
+    if await repo.add_follow(actor, target):
+        await emit(
+            session,
+            "graph.followed",
+            actor_id=actor,
+            key=target,
+            payload={"follower_id": str(actor), "followee_id": str(target)},
+        )
+    return await relationship(session, actor, target)
+
+
+async def unfollow(
+    session: AsyncSession, actor: uuid.UUID, target: uuid.UUID
+) -> RelationshipResult:
+    await _target(session, actor, target)
+    repo = GraphRepository(session)
+    if await repo.remove_follow(actor, target):
+        await emit(
+            session,
+            "graph.unfollowed",
+            actor_id=actor,
+            key=target,
+            payload={"follower_id": str(actor), "followee_id": str(target)},
+        )
+    return await relationship(session, actor, target)
+
+
+async def block(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
+    await _target(session, actor, target)
+    repo = GraphRepository(session)
+    if await repo.add_block(actor, target):
+        # A block ends the relationship in both directions.
+        removed_out = await repo.remove_follow(actor, target)
+        removed_in = await repo.remove_follow(target, actor)
+        await emit(
+            session,
+            "graph.blocked",
+            actor_id=actor,
+            key=target,
+            payload={
+                "blocker_id": str(actor),
+                "blocked_id": str(target),
+                "removed_follows": [
+                    *(
+                        [{"follower_id": str(actor), "followee_id": str(target)}]
+                        if removed_out
+                        else []
+                    ),
+                    *(
+                        [{"follower_id": str(target), "followee_id": str(actor)}]
+                        if removed_in
+                        else []
+                    ),
+                ],
+            },
+        )
+    return await relationship(session, actor, target)
+
+
+async def unblock(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
+    await _target(session, actor, target)
+    if await GraphRepository(session).remove_block(actor, target):
+        await emit(
+            session,
+            "graph.unblocked",
+            actor_id=actor,
+            key=target,
+            payload={"blocker_id": str(actor), "blocked_id": str(target)},
+        )
+    return await relationship(session, actor, target)
+
+
+async def mute(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
+    await _target(session, actor, target)
+    if await GraphRepository(session).add_mute(actor, target):
+        await emit(
+            session,
+            "graph.muted",
+            actor_id=actor,
+            key=target,
+            payload={"muter_id": str(actor), "muted_id": str(target)},
+        )
+    return await relationship(session, actor, target)
+
+
+async def unmute(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
+    await _target(session, actor, target)
+    if await GraphRepository(session).remove_mute(actor, target):
+        await emit(
+            session,
+            "graph.unmuted",
+            actor_id=actor,
+            key=target,
+            payload={"muter_id": str(actor), "muted_id": str(target)},
+        )
+    return await relationship(session, actor, target)
+
+
+async def relationship(
+    session: AsyncSession, viewer: uuid.UUID, other: uuid.UUID
+) -> RelationshipResult:
+    repo = GraphRepository(session)
+    return RelationshipResult(
+        following=await repo.is_following(viewer, other),
+        followed_by=await repo.is_following(other, viewer),
+        blocking=await repo.is_blocking(viewer, other),
+        muting=await repo.is_muting(viewer, other),
+    )
+
+
+# --- facts other contexts use for visibility ------------------------------------------------
+
+
+async def is_following(session: AsyncSession, follower: uuid.UUID, followee: uuid.UUID) -> bool:
+    return await GraphRepository(session).is_following(follower, followee)
+
+
+async def is_blocked_between(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
+    return a != b and await GraphRepository(session).block_exists_between(a, b)
+
+
+async def blocked_either_way(session: AsyncSession, user_id: uuid.UUID) -> set[uuid.UUID]:
+    return await GraphRepository(session).blocked_either_way(user_id)
+
+
+async def hidden_from_feed(session: AsyncSession, user_id: uuid.UUID) -> set[uuid.UUID]:
+    """Authors whose posts never reach this user's home feed: blocked either way, or muted."""
+    repo = GraphRepository(session)
+    return await repo.blocked_either_way(user_id) | await repo.muted_ids(user_id)
+
+
+async def following_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return await GraphRepository(session).following_ids(user_id)
+
+
+async def follower_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    return await GraphRepository(session).follower_ids(user_id)
+
+
+async def counts(session: AsyncSession, user_id: uuid.UUID) -> tuple[int, int]:
+    """(followers, following)."""
+    repo = GraphRepository(session)
+    return await repo.count_followers(user_id), await repo.count_following(user_id)
+
+
+async def followers_page(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    viewer: uuid.UUID | None,
+    before: uuid.UUID | None,
+    limit: int,
+) -> Sequence[Follow]:
+    repo = GraphRepository(session)
+    exclude = await repo.blocked_either_way(viewer) if viewer else set()
+    return await repo.followers_page(user_id, before, limit, exclude)
+
+
+async def following_page(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    viewer: uuid.UUID | None,
+    before: uuid.UUID | None,
+    limit: int,
+) -> Sequence[Follow]:
+    repo = GraphRepository(session)
+    exclude = await repo.blocked_either_way(viewer) if viewer else set()
+    return await repo.following_page(user_id, before, limit, exclude)
+
+
+async def blocks_page(
+    session: AsyncSession, user_id: uuid.UUID, before: uuid.UUID | None, limit: int
+) -> Sequence[Block]:
+    return await GraphRepository(session).blocks_page(user_id, before, limit)
+
+
+async def mutes_page(
+    session: AsyncSession, user_id: uuid.UUID, before: uuid.UUID | None, limit: int
+) -> Sequence[Mute]:
+    return await GraphRepository(session).mutes_page(user_id, before, limit)
+
+
+@on_event("user.deleted")
+async def _forget_deleted_account(session: AsyncSession, event: OutboxEvent) -> None:
+    await GraphRepository(session).remove_all_follows_of(uuid.UUID(event.payload["user_id"]))

@@ -1,0 +1,1 @@
+"""Shared adapters: database, security, errors, ids, events outbox."""

@@ -1,0 +1,1 @@
+"""Accounts, authentication (OAuth2 token endpoint, refresh rotation) and sessions."""
