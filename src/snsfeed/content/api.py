@@ -11,12 +11,13 @@ from snsfeed.content import service
 from snsfeed.content.presenter import present_many, present_one
 from snsfeed.content.schemas import ContentCreate, ContentList, ContentOut, ContentUpdate
 from snsfeed.platform.deps import SessionDep, SettingsDep
+from snsfeed.platform.errors import NOT_FOUND_RESPONSES
 from snsfeed.platform.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from snsfeed.users.deps import CurrentUser, OptionalUser
 
 router = APIRouter(prefix="/api/v1", tags=["content"])
 
-_NOT_FOUND = {404: {"description": "No such post, or not visible to the caller"}}
+_NOT_FOUND = NOT_FOUND_RESPONSES
 
 
 @router.post(
@@ -25,7 +26,8 @@ _NOT_FOUND = {404: {"description": "No such post, or not visible to the caller"}
     response_model=ContentOut,
     summary="Create a post",
     description=(
-        "Hashtags (`#맛집`, `#Café` → `café`) and `@mentions` are parsed from `text` on the server. "
+        "Hashtags (`#맛집`, `#Café` → `café`) and `@mentions` are parsed from `text` "
+        "on the server. "
         "`visibility`: public (everyone), followers (followers and the author), private (author)."
     ),
 )

@@ -16,13 +16,14 @@ from snsfeed.engagement.schemas import (
     ShareResult,
 )
 from snsfeed.platform.deps import SessionDep, SettingsDep
+from snsfeed.platform.errors import NOT_FOUND_RESPONSES
 from snsfeed.platform.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from snsfeed.users import service as users
 from snsfeed.users.deps import CurrentUser, OptionalUser
 
 router = APIRouter(prefix="/api/v1", tags=["engagement"])
 
-_NOT_FOUND = {404: {"description": "No such post, or not visible to the caller"}}
+_NOT_FOUND = NOT_FOUND_RESPONSES
 
 
 @router.post(

@@ -99,4 +99,4 @@ async def insert_ignore(session: AsyncSession, table: Any, values: dict[str, Any
     else:  # pragma: no cover - other backends arrive with their own issue
         raise NotImplementedError(dialect)
     result = await session.execute(stmt)
-    return bool(result.rowcount == 1)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -35,6 +35,7 @@ def get_hasher(request: Request) -> PasswordHasher:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# "function" scope: commit before the response is sent, so a failed commit is never a 2xx.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SignerDep = Annotated[TokenSigner, Depends(get_signer)]
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]

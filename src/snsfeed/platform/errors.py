@@ -126,3 +126,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
         structlog.get_logger("snsfeed").exception("unhandled_error", error=repr(exc))
         return error_response(500, "internal_error", "Internal server error")
+
+
+NOT_FOUND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such resource, or not visible to the caller"}
+}

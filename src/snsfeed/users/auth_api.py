@@ -97,7 +97,9 @@ async def token(
     "/api/v1/auth/revoke",
     status_code=200,
     summary="Revoke a token (RFC 7009)",
-    description="Revokes the session behind a refresh or access token. Unknown tokens also get 200.",
+    description=(
+        "Revokes the session behind a refresh or access token. Unknown tokens also get 200."
+    ),
 )
 async def revoke(
     session: SessionDep,
