@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from snsfeed.app import create_app
 from snsfeed.config import Settings
@@ -57,7 +58,7 @@ async def pg_database_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database for this test run, dropped at the end."""
     try:
         admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         service_unavailable("PostgreSQL")
     name = f"snsfeed_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -95,9 +96,9 @@ def app(request: pytest.FixtureRequest) -> FastAPI:
     return application
 
 
-async def truncate_all(app: FastAPI) -> None:
+async def truncate_all(engine: AsyncEngine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    async with app.state.engine.begin() as conn:
+    async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
@@ -107,7 +108,7 @@ async def truncate_all(app: FastAPI) -> None:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    await truncate_all(app)
+    await truncate_all(app.state.engine)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

@@ -25,7 +25,9 @@ class Api:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 
-    async def register(self, username: str | None = None, *, password: str = "correct horse 1") -> Account:
+    async def register(
+        self, username: str | None = None, *, password: str = "correct horse 1"
+    ) -> Account:
         username = username or f"user_{next(_counter)}"
         r = await self.client.post(
             "/api/v1/users",
@@ -53,7 +55,12 @@ class Api:
         return body
 
     async def post(
-        self, author: Account, text: str = "hello world", *, visibility: str = "public", **extra: Any
+        self,
+        author: Account,
+        text: str = "hello world",
+        *,
+        visibility: str = "public",
+        **extra: Any,
     ) -> dict[str, Any]:
         r = await self.client.post(
             "/api/v1/content",
@@ -79,5 +86,31 @@ class Api:
     async def feed(self, viewer: Account, **params: Any) -> dict[str, Any]:
         r = await self.client.get("/api/v1/feed", params=params, headers=viewer.headers)
         assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def content(self, viewer: Account | None, content_id: str) -> dict[str, Any]:
+        headers = viewer.headers if viewer else {}
+        r = await self.client.get(f"/api/v1/content/{content_id}", headers=headers)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def like(self, user: Account, content_id: str) -> dict[str, Any]:
+        r = await self.client.post(f"/api/v1/content/{content_id}/like", headers=user.headers)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def comment(
+        self, user: Account, content_id: str, text: str = "nice", parent: str | None = None
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {"text": text}
+        if parent is not None:
+            payload["parent_comment_id"] = parent
+        r = await self.client.post(
+            f"/api/v1/content/{content_id}/comment", json=payload, headers=user.headers
+        )
+        assert r.status_code == 201, r.text
         body: dict[str, Any] = r.json()
         return body

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from snsfeed.config import Settings
+
+if TYPE_CHECKING:
+    from snsfeed.demo import DemoSummary
 
 app = typer.Typer(help="snsfeed: an open SNS feed backend.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administrative tasks.", no_args_is_help=True)
@@ -86,14 +90,53 @@ def demo(
     posts: Annotated[int, typer.Option(min=0, help="How many posts")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same network)")] = 7,
     password: Annotated[str, typer.Option(help="Password of every demo account")] = "demo-password",
+    force: Annotated[
+        bool, typer.Option(help="Add another demo network even if one is already there")
+    ] = False,
 ) -> None:
     """Fill the instance with a living demo network: users, follows, posts, likes, comments."""
-    from snsfeed.demo import fill_demo
+    from snsfeed.demo import DemoError, fill_demo
 
     settings = Settings()
-    asyncio.run(
-        fill_demo(settings, users=users, posts=posts, seed=seed, password=password, console=console)
+    try:
+        summary = asyncio.run(
+            fill_demo(
+                settings,
+                users=users,
+                posts=posts,
+                seed=seed,
+                password=password,
+                force=force,
+                console=console,
+            )
+        )
+    except DemoError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    _print_demo_login(settings, summary)
+
+
+def _print_demo_login(settings: Settings, summary: DemoSummary) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    console.print(
+        f"[green]demo network ready[/green] in {summary.seconds:.1f} s: "
+        f"{len(summary.usernames)} accounts, {summary.follows} follows, {summary.posts} posts, "
+        f"{summary.likes} likes, {summary.comments} comments, "
+        f"{summary.blocks} blocks, {summary.mutes} mutes"
     )
+    console.print(
+        f"Log in as [bold]{summary.login_username}[/bold] with password "
+        f"[bold]{summary.password}[/bold] (every demo account has this password).\n"
+        "Start the server with `uv run snsfeed serve`, then:",
+        highlight=False,
+    )
+    token = (
+        f"TOKEN=$(curl -s {base}/api/v1/auth/token -d grant_type=password "
+        f"-d username={summary.login_username} -d {shlex.quote('password=' + summary.password)} "
+        "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+    )
+    feed = f'curl -s "{base}/api/v1/feed?size=5" -H "Authorization: Bearer $TOKEN"'
+    console.print(f"  {token}\n  {feed}", highlight=False, markup=False, soft_wrap=True)
 
 
 @admin_app.command("set-role")

@@ -42,6 +42,26 @@ class Settings(BaseSettings):
     rate_limit_authenticated_per_minute: int = 1000
     rate_limit_anonymous_per_minute: int = 100
 
+    # event bus
+    api_consumers: bool | None = Field(
+        default=None, description="Run consumers inside `serve` (default: only in embedded mode)"
+    )
+    bus_poll_interval_seconds: float = 0.1
+    bus_batch_size: int = 100
+    bus_max_attempts: int = Field(default=5, ge=1)
+    bus_retry_delays_seconds: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
+    # How long the SQL-log bus waits at a gap in outbox sequence numbers for the missing
+    # row to commit (PostgreSQL assigns them before commit) before passing the gap.
+    bus_gap_grace_seconds: float = Field(default=10.0, ge=0)
+    nats_stream: str = "SNSFEED_EVENTS"
+    nats_subject_prefix: str = "snsfeed.events"
+
+    # timelines (Redis)
+    timeline_cap: int = Field(default=800, ge=10)
+    timeline_active_days: float = Field(default=7.0, gt=0)
+    hot_account_followers: int = Field(default=10_000, ge=1)
+    fanout_batch_size: int = Field(default=2500, ge=1)
+
     log_level: str = "INFO"
     sql_echo: bool = False
 
@@ -55,6 +75,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'snsfeed.db').resolve()}"
+
+    @property
+    def runs_consumers_in_api(self) -> bool:
+        return self.embedded if self.api_consumers is None else self.api_consumers
 
     @property
     def resolved_jwt_key_file(self) -> Path:

@@ -4,7 +4,16 @@ from snsfeed.content import models as content_models
 from snsfeed.engagement import models as engagement_models
 from snsfeed.graph import models as graph_models
 from snsfeed.platform import outbox
+from snsfeed.platform.bus import models as bus_models
 from snsfeed.platform.db import Base
 from snsfeed.users import models as users_models
 
-__all__ = ["Base", "content_models", "engagement_models", "graph_models", "outbox", "users_models"]
+__all__ = [
+    "Base",
+    "bus_models",
+    "content_models",
+    "engagement_models",
+    "graph_models",
+    "outbox",
+    "users_models",
+]

@@ -6,18 +6,35 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.content import service
+from snsfeed.content.models import Post
 from snsfeed.content.presenter import present_many, present_one
 from snsfeed.content.schemas import ContentCreate, ContentList, ContentOut, ContentUpdate
 from snsfeed.platform.deps import SessionDep, SettingsDep
-from snsfeed.platform.errors import NOT_FOUND_RESPONSES
+from snsfeed.platform.errors import NOT_FOUND_RESPONSES, NotFound, Unauthorized
 from snsfeed.platform.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from snsfeed.users.deps import CurrentUser, OptionalUser
+from snsfeed.users.schemas import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["content"])
 
 _NOT_FOUND = NOT_FOUND_RESPONSES
+
+
+async def _present_own(session: AsyncSession, me: Principal, post: Post) -> ContentOut:
+    """The caller's own post, just written.
+
+    If its author is gone, the caller's account was deleted while this request ran: the
+    caller is no longer authenticated, and the error rolls the write back.
+    """
+    try:
+        return await present_one(session, me.id, post)
+    except NotFound:
+        raise Unauthorized(
+            "Session has ended or account no longer exists", code="invalid_token"
+        ) from None
 
 
 @router.post(
@@ -35,7 +52,7 @@ async def create_content(
     data: ContentCreate, session: SessionDep, settings: SettingsDep, me: CurrentUser
 ) -> ContentOut:
     post = await service.create(session, settings, me, data)
-    return await present_one(session, me.id, post)
+    return await _present_own(session, me, post)
 
 
 @router.get(
@@ -60,7 +77,7 @@ async def edit_content(
     me: CurrentUser,
 ) -> ContentOut:
     post = await service.update(session, settings, me, content_id, data)
-    return await present_one(session, me.id, post)
+    return await _present_own(session, me, post)
 
 
 @router.delete(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from snsfeed.content.models import ContentType, Post, Visibility
 from snsfeed.content.schemas import ContentBody, ContentOut, EngagementCounts, ViewerState
 from snsfeed.engagement import service as engagement
+from snsfeed.platform.errors import NotFound
 from snsfeed.users import service as users
 
 
@@ -57,4 +58,8 @@ async def present_many(
 
 async def present_one(session: AsyncSession, viewer_id: uuid.UUID | None, post: Post) -> ContentOut:
     items = await present_many(session, viewer_id, [post])
+    if not items:
+        # The author's account was deleted after the post was loaded (a concurrent
+        # deletion): the post is gone with it.
+        raise NotFound("Content not found")
     return items[0]

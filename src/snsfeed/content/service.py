@@ -43,7 +43,9 @@ async def _mentions(session: AsyncSession, text: str) -> list[str]:
 async def create(
     session: AsyncSession, settings: Settings, author: Principal, data: ContentCreate
 ) -> Post:
-    if data.media_ids:
+    # Even an empty list is refused: the field is not part of the API until media lands,
+    # and accepting it silently would let clients believe their attachments were stored.
+    if data.media_ids is not None:
         raise Unprocessable(
             "media_ids are not supported yet: media uploads arrive with the media service",
             code="media_not_supported",
@@ -261,3 +263,25 @@ async def _hide_deleted_accounts_posts(session: AsyncSession, event: OutboxEvent
     await ContentRepository(session).soft_delete_by_author(
         uuid.UUID(event.payload["user_id"]), utcnow(), "account_deleted"
     )
+
+
+async def recent_for_followers(
+    session: AsyncSession, author_id: uuid.UUID, limit: int
+) -> Sequence[Post]:
+    """An author's newest posts a follower may see (timelines merge them on follow)."""
+    shared = [Visibility.PUBLIC.value, Visibility.FOLLOWERS.value]
+    return await ContentRepository(session).by_author(author_id, shared, None, limit)
+
+
+async def recent_ids_by_author(
+    session: AsyncSession, author_id: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    everything = [v.value for v in Visibility]
+    return [
+        p.id for p in await ContentRepository(session).by_author(author_id, everything, None, limit)
+    ]
+
+
+async def get_many(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Post]:
+    """Live (not deleted) posts by id, without visibility checks: callers filter."""
+    return await ContentRepository(session).get_many(ids)

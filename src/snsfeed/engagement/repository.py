@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -129,35 +130,48 @@ class EngagementRepository:
         )
         return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
 
-    # account deletion: what this user did, per post, so counters can be corrected
-    async def likes_by_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
-        stmt = select(Reaction.content_id).where(
-            Reaction.user_id == user_id, Reaction.reaction_type == LIKE
-        )
-        return list((await self.session.execute(stmt)).scalars())
-
-    async def delete_likes_by_user(self, user_id: uuid.UUID) -> None:
-        await self.session.execute(delete(Reaction).where(Reaction.user_id == user_id))
-
-    async def shares_by_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
-        stmt = select(Share.content_id).where(Share.user_id == user_id)
-        return list((await self.session.execute(stmt)).scalars())
-
-    async def delete_shares_by_user(self, user_id: uuid.UUID) -> None:
-        await self.session.execute(delete(Share).where(Share.user_id == user_id))
-
-    async def live_comment_counts_by_user(self, user_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    # Account deletion: remove what this user did and report which posts it touched, in one
+    # statement each, so a like committed concurrently cannot be removed without being counted.
+    async def delete_likes_by_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
         stmt = (
-            select(Comment.content_id, func.count())
-            .where(Comment.user_id == user_id, Comment.deleted_at.is_(None))
-            .group_by(Comment.content_id)
+            delete(Reaction)
+            .where(Reaction.user_id == user_id, Reaction.reaction_type == LIKE)
+            .returning(Reaction.content_id)
         )
-        return {cid: int(n) for cid, n in (await self.session.execute(stmt)).all()}
+        return list((await self.session.execute(stmt)).scalars())
 
-    async def soft_delete_comments_by_user(self, user_id: uuid.UUID, now: datetime) -> None:
+    async def delete_shares_by_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        stmt = delete(Share).where(Share.user_id == user_id).returning(Share.content_id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def soft_delete_comments_by_user(
+        self, user_id: uuid.UUID, now: datetime
+    ) -> dict[uuid.UUID, int]:
+        """Hide the user's live comments; how many were hidden per post."""
         stmt = (
             update(Comment)
             .where(Comment.user_id == user_id, Comment.deleted_at.is_(None))
             .values(deleted_at=now)
+            .returning(Comment.content_id)
+            .execution_options(synchronize_session=False)
         )
-        await self.session.execute(stmt)
+        return dict(Counter((await self.session.execute(stmt)).scalars()))
+
+    async def shares_by_users(
+        self,
+        user_ids: Sequence[uuid.UUID],
+        *,
+        before: datetime | None,
+        after: datetime | None,
+        limit: int,
+    ) -> Sequence[Share]:
+        """Newest shares by these users (the repost entries of a home feed)."""
+        if not user_ids:
+            return []
+        stmt = select(Share).where(Share.user_id.in_(list(user_ids)))
+        if before is not None:
+            stmt = stmt.where(Share.created_at < before)
+        if after is not None:
+            stmt = stmt.where(Share.created_at > after)
+        stmt = stmt.order_by(Share.created_at.desc(), Share.id.desc()).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()

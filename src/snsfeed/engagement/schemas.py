@@ -5,13 +5,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from snsfeed.content.schemas import PostText
 from snsfeed.users.schemas import UserSummary
 
 
 class CommentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="Comment text (non-empty)")
+    # Same storable-text rule as posts: no U+0000 or lone surrogates (a 422, not a 500).
+    text: PostText = Field(description="Comment text (non-empty)")
     parent_comment_id: uuid.UUID | None = Field(
         default=None, description="Reply to this comment (same post)"
     )

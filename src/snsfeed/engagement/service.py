@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +12,7 @@ from snsfeed.config import Settings
 from snsfeed.content import service as content
 from snsfeed.content.models import Post, Visibility
 from snsfeed.content.schemas import ViewerState
-from snsfeed.engagement.models import Comment
+from snsfeed.engagement.models import Comment, Share
 from snsfeed.engagement.repository import EngagementRepository
 from snsfeed.engagement.schemas import CommentCreate
 from snsfeed.graph import service as graph
@@ -177,15 +178,17 @@ async def delete_comment(session: AsyncSession, actor: Principal, comment_id: uu
     # The commenter, the post's author (moderating their thread) and staff may remove it.
     if actor.id not in (comment.user_id, post.author_id) and not actor.is_staff:
         raise Forbidden("You cannot delete this comment")
-    if await repo.soft_delete_comment(comment.id, utcnow()):
-        await content.adjust_counter(session, post.id, "comments_count", -1)
-        await emit(
-            session,
-            "engagement.comment_deleted",
-            actor_id=actor.id,
-            key=post.id,
-            payload={"content_id": str(post.id), "comment_id": str(comment.id)},
-        )
+    if not await repo.soft_delete_comment(comment.id, utcnow()):
+        # A concurrent delete won the race; answer as a sequential second delete would.
+        raise NotFound("Comment not found")
+    await content.adjust_counter(session, post.id, "comments_count", -1)
+    await emit(
+        session,
+        "engagement.comment_deleted",
+        actor_id=actor.id,
+        key=post.id,
+        payload={"content_id": str(post.id), "comment_id": str(comment.id)},
+    )
 
 
 async def viewer_state(
@@ -203,12 +206,26 @@ async def _withdraw_deleted_accounts_engagement(session: AsyncSession, event: Ou
     """A deleted account's likes, shares and comments stop counting and stop showing."""
     user_id = uuid.UUID(event.payload["user_id"])
     repo = EngagementRepository(session)
-    for post_id in await repo.likes_by_user(user_id):
+    for post_id in await repo.delete_likes_by_user(user_id):
         await content.adjust_counter(session, post_id, "likes_count", -1)
-    await repo.delete_likes_by_user(user_id)
-    for post_id in await repo.shares_by_user(user_id):
+    for post_id in await repo.delete_shares_by_user(user_id):
         await content.adjust_counter(session, post_id, "shares_count", -1)
-    await repo.delete_shares_by_user(user_id)
-    for post_id, n in (await repo.live_comment_counts_by_user(user_id)).items():
+    for post_id, n in (await repo.soft_delete_comments_by_user(user_id, utcnow())).items():
         await content.adjust_counter(session, post_id, "comments_count", -n)
-    await repo.soft_delete_comments_by_user(user_id, utcnow())
+
+
+async def shares_by_users(
+    session: AsyncSession,
+    user_ids: Sequence[uuid.UUID],
+    *,
+    before: datetime | None = None,
+    after: datetime | None = None,
+    limit: int,
+) -> Sequence[Share]:
+    return await EngagementRepository(session).shares_by_users(
+        user_ids, before=before, after=after, limit=limit
+    )
+
+
+async def has_shared(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
+    return post_id in await EngagementRepository(session).shared_among(user_id, [post_id])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +73,19 @@ class GraphRepository:
         stmt = stmt.order_by(Follow.seq.desc()).limit(limit)
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def follower_id_batches(
+        self, following: uuid.UUID, batch: int
+    ) -> AsyncIterator[list[uuid.UUID]]:
+        """Follower ids streamed in batches (a server-side cursor on PostgreSQL)."""
+        stmt = (
+            select(Follow.follower_id)
+            .where(Follow.following_id == following)
+            .execution_options(yield_per=batch)
+        )
+        result = await self.session.stream_scalars(stmt)
+        async for part in result.partitions(batch):
+            yield list(part)
+
     async def count_followers(self, user_id: uuid.UUID) -> int:
         stmt = select(func.count()).select_from(Follow).where(Follow.following_id == user_id)
         return int((await self.session.execute(stmt)).scalar_one())
@@ -118,6 +131,10 @@ class GraphRepository:
         rows = (await self.session.execute(mine.union(theirs))).scalars()
         return set(rows)
 
+    async def blockers_of(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        stmt = select(Block.blocker_id).where(Block.blocked_id == user_id)
+        return set((await self.session.execute(stmt)).scalars())
+
     async def blocks_page(
         self, blocker: uuid.UUID, before: uuid.UUID | None, limit: int
     ) -> Sequence[Block]:
@@ -148,9 +165,11 @@ class GraphRepository:
         return set((await self.session.execute(stmt)).scalars())
 
     async def mutes_page(
-        self, muter: uuid.UUID, before: uuid.UUID | None, limit: int
+        self, muter: uuid.UUID, before: uuid.UUID | None, limit: int, exclude: set[uuid.UUID]
     ) -> Sequence[Mute]:
         stmt = select(Mute).where(Mute.muter_id == muter)
+        if exclude:
+            stmt = stmt.where(Mute.muted_id.not_in(exclude))
         if before is not None:
             stmt = stmt.where(Mute.seq < before)
         stmt = stmt.order_by(Mute.seq.desc()).limit(limit)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,11 +23,20 @@ async def _target(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) ->
         raise NotFound("User not found")
 
 
-async def follow(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
+async def _visible_target(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> None:
+    """Like ``_target``, and someone who blocked the actor does not exist for the actor.
+
+    Block and unblock skip this check: a blocked user may block back, so that they stay
+    protected if the other side unblocks later.
+    """
     await _target(session, actor, target)
-    repo = GraphRepository(session)
-    if await repo.is_blocking(target, actor):
+    if await GraphRepository(session).is_blocking(target, actor):
         raise NotFound("User not found")
+
+
+async def follow(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
+    await _visible_target(session, actor, target)
+    repo = GraphRepository(session)
     if await repo.is_blocking(actor, target):
         raise Forbidden("You have blocked this user; unblock them first", code="blocking")
     if await repo.add_follow(actor, target):
@@ -44,7 +53,7 @@ async def follow(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> 
 async def unfollow(
     session: AsyncSession, actor: uuid.UUID, target: uuid.UUID
 ) -> RelationshipResult:
-    await _target(session, actor, target)
+    await _visible_target(session, actor, target)
     repo = GraphRepository(session)
     if await repo.remove_follow(actor, target):
         await emit(
@@ -103,7 +112,7 @@ async def unblock(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) ->
 
 
 async def mute(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
-    await _target(session, actor, target)
+    await _visible_target(session, actor, target)
     if await GraphRepository(session).add_mute(actor, target):
         await emit(
             session,
@@ -116,7 +125,7 @@ async def mute(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> Re
 
 
 async def unmute(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
-    await _target(session, actor, target)
+    await _visible_target(session, actor, target)
     if await GraphRepository(session).remove_mute(actor, target):
         await emit(
             session,
@@ -165,6 +174,17 @@ async def following_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.
     return await GraphRepository(session).following_ids(user_id)
 
 
+def follower_id_batches(
+    session: AsyncSession, user_id: uuid.UUID, batch: int
+) -> AsyncIterator[list[uuid.UUID]]:
+    """Stream follower ids, so a fan-out can write one batch while the next is read."""
+    return GraphRepository(session).follower_id_batches(user_id, batch)
+
+
+async def follower_count(session: AsyncSession, user_id: uuid.UUID) -> int:
+    return await GraphRepository(session).count_followers(user_id)
+
+
 async def follower_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return await GraphRepository(session).follower_ids(user_id)
 
@@ -208,7 +228,10 @@ async def blocks_page(
 async def mutes_page(
     session: AsyncSession, user_id: uuid.UUID, before: uuid.UUID | None, limit: int
 ) -> Sequence[Mute]:
-    return await GraphRepository(session).mutes_page(user_id, before, limit)
+    repo = GraphRepository(session)
+    # Someone who blocked me vanishes from my reads, my own mute list included.
+    blocked_me = await repo.blockers_of(user_id)
+    return await repo.mutes_page(user_id, before, limit, blocked_me)
 
 
 @on_event("user.deleted")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,11 +74,27 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+PreCommitCheck = Callable[[AsyncSession], Awaitable[None]]
+_PRE_COMMIT_CHECKS = "snsfeed.pre_commit_checks"
+
+
+def add_pre_commit_check(session: AsyncSession, check: PreCommitCheck) -> None:
+    """Run ``check`` just before the unit of work commits; if it raises, nothing commits.
+
+    For facts a transaction relies on but another transaction may change meanwhile
+    (e.g. the caller's account still exists): on SQLite a transaction that has written
+    holds the database write lock, so a check made then cannot be overtaken before commit.
+    """
+    session.info.setdefault(_PRE_COMMIT_CHECKS, []).append(check)
+
+
 async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Unit of work for a request or a consumer: commit on success, roll back on error."""
     async with maker() as session:
         try:
             yield session
+            for check in session.info.pop(_PRE_COMMIT_CHECKS, ()):
+                await check(session)
             await session.commit()
         except BaseException:
             await session.rollback()

@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 import time
 
-from limits import RateLimitItemPerMinute
+import structlog
+from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from snsfeed.config import Settings
@@ -21,9 +23,19 @@ from snsfeed.platform.security import TokenSigner
 _EXEMPT_PREFIXES = ("/health", "/ready", "/docs", "/openapi.json", "/redoc", "/.well-known")
 
 
+_log = structlog.get_logger("snsfeed.ratelimit")
+
+
 def make_storage(settings: Settings) -> Storage:
     if settings.redis_url:
-        return RedisStorage(settings.redis_url.replace("redis://", "async+redis://", 1))
+        # redis-py is our Redis client already; limits' default async client (coredis) is not
+        # installed. Wrapped exceptions let the middleware tell an outage from a bug.
+        return RedisStorage(
+            f"async+{settings.redis_url}",
+            implementation="redispy",
+            key_prefix="snsfeed:ratelimit",
+            wrap_exceptions=True,
+        )
     return MemoryStorage()
 
 
@@ -57,9 +69,8 @@ class RateLimitMiddleware:
             return
         key, authenticated = self._caller(scope)
         item = self.user_limit if authenticated else self.anon_limit
-        if not await self.limiter.hit(item, key):
-            stats = await self.limiter.get_window_stats(item, key)
-            retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        retry_after = await self._retry_after(item, key)
+        if retry_after is not None:
             response = error_response(
                 429,
                 "rate_limited",
@@ -70,3 +81,15 @@ class RateLimitMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _retry_after(self, item: RateLimitItem, key: str) -> int | None:
+        """Count one hit; None when allowed, else the seconds until the caller may retry."""
+        try:
+            if await self.limiter.hit(item, key):
+                return None
+            stats = await self.limiter.get_window_stats(item, key)
+        except StorageError as exc:
+            # Fail open: a Redis outage must not take the whole API down with it.
+            _log.warning("rate_limit_storage_unavailable", error=repr(exc.storage_error))
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))

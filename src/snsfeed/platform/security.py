@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -99,7 +100,9 @@ def load_signing_key(settings: Settings) -> SigningKey:
                 "openssl pkcs8 -topk8 -nocrypt -out key.pem`) or run `snsfeed keygen`."
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_new_key(path)
+        # Several workers may start at once on a fresh data dir: the first key wins.
+        with contextlib.suppress(FileExistsError):
+            write_new_key(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
@@ -110,13 +113,25 @@ def load_signing_key(settings: Settings) -> SigningKey:
 
 
 def write_new_key(path: Path) -> None:
+    """Write a new P-256 key (mode 0600); FileExistsError when ``path`` already exists.
+
+    The PEM is written to a private temporary file and hard-linked into place, so a
+    concurrent reader never sees a half-written key.
+    """
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink()
 
 
 class TokenSigner:

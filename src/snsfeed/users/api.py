@@ -14,7 +14,7 @@ from snsfeed.platform.deps import HasherDep, SessionDep
 from snsfeed.platform.errors import NotFound
 from snsfeed.platform.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from snsfeed.users import service
-from snsfeed.users.deps import AdminUser, CurrentUser, OptionalUser
+from snsfeed.users.deps import AccountOwner, AdminUser, CurrentUser, OptionalUser
 from snsfeed.users.models import Role, User
 from snsfeed.users.schemas import (
     AdminUser as AdminUserOut,
@@ -76,7 +76,7 @@ async def me(session: SessionDep, principal: CurrentUser) -> MyProfile:
 
 
 @router.patch("/users/me", response_model=MyProfile, summary="Update my profile")
-async def update_me(data: ProfileUpdate, session: SessionDep, principal: CurrentUser) -> MyProfile:
+async def update_me(data: ProfileUpdate, session: SessionDep, principal: AccountOwner) -> MyProfile:
     user = await service.get_active_or_404(session, principal.id)
     user = await service.update_profile(session, user, data)
     return await _my_profile(session, user)
@@ -88,7 +88,7 @@ async def update_me(data: ProfileUpdate, session: SessionDep, principal: Current
     summary="Delete my account",
     description="Soft delete: the account, its posts, likes and comments vanish from every read.",
 )
-async def delete_me(session: SessionDep, principal: CurrentUser) -> Response:
+async def delete_me(session: SessionDep, principal: AccountOwner) -> Response:
     user = await service.get_active_or_404(session, principal.id)
     await service.delete_account(session, user)
     return Response(status_code=204)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from snsfeed.platform.deps import HasherDep, SessionDep, SettingsDep, SignerDep
+from snsfeed.platform.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from snsfeed.users import service
 from snsfeed.users.deps import CurrentUser
 from snsfeed.users.schemas import SessionInfo, SessionList, TokenResponse
@@ -17,6 +18,7 @@ from snsfeed.users.service import AuthError, IssuedTokens
 router = APIRouter(tags=["auth"])
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_MAX_CLIENT_ID = 100  # the auth_sessions.client_id column width
 
 
 def _oauth_error(exc: AuthError) -> JSONResponse:
@@ -60,11 +62,14 @@ async def token(
     password: Annotated[str | None, Form()] = None,
     refresh_token: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
-    client_id: Annotated[str | None, Form(max_length=100)] = None,
+    client_id: Annotated[str | None, Form()] = None,
 ) -> Response:
     try:
         if grant_type is None:
             raise AuthError("invalid_request", "Missing grant_type")
+        # Checked here, not by Form(max_length=…): a bad parameter is an RFC 6749 error too.
+        if client_id is not None and len(client_id) > _MAX_CLIENT_ID:
+            raise AuthError("invalid_request", f"client_id exceeds {_MAX_CLIENT_ID} characters")
         if grant_type == "password":
             if not username or password is None:
                 raise AuthError("invalid_request", "username and password are required")
@@ -118,9 +123,18 @@ async def jwks(signer: SignerDep) -> dict[str, Any]:
     return signer.jwks
 
 
-@router.get("/api/v1/auth/sessions", response_model=SessionList, summary="My active sessions")
-async def my_sessions(session: SessionDep, principal: CurrentUser) -> SessionList:
-    rows = await service.list_sessions(session, principal)
+@router.get(
+    "/api/v1/auth/sessions",
+    response_model=SessionList,
+    summary="My active sessions, newest first",
+)
+async def my_sessions(
+    session: SessionDep,
+    principal: CurrentUser,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+) -> SessionList:
+    rows = await service.list_sessions(session, principal, decode_cursor(cursor), size)
     return SessionList(
         items=[
             SessionInfo(
@@ -133,7 +147,8 @@ async def my_sessions(session: SessionDep, principal: CurrentUser) -> SessionLis
                 current=s.id == principal.session_id,
             )
             for s in rows
-        ]
+        ],
+        next_cursor=encode_cursor(rows[-1].id) if len(rows) == size else None,
     )
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.users.models import AuthSession, RefreshToken, User
+
+RowLock = Literal["share", "update"] | None
 
 
 class UserRepository:
@@ -21,6 +24,10 @@ class UserRepository:
         if not include_deleted:
             stmt = stmt.where(User.deleted_at.is_(None))
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def is_active(self, user_id: uuid.UUID) -> bool:
+        stmt = select(User.id).where(User.id == user_id, User.deleted_at.is_(None))
+        return (await self.session.execute(stmt)).first() is not None
 
     async def get_by_username(self, username: str) -> User | None:
         stmt = select(User).where(User.username == username.lower(), User.deleted_at.is_(None))
@@ -86,9 +93,19 @@ class SessionRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def principal_row(
-        self, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+        self,
+        user_id: uuid.UUID,
+        session_id: uuid.UUID,
+        now: datetime,
+        *,
+        lock: RowLock = None,
     ) -> User | None:
-        """The active user behind an access token whose session is still live."""
+        """The active user behind an access token whose session is still live.
+
+        ``lock`` locks the user row until the transaction ends (PostgreSQL; SQLite has no
+        row locks and ignores it): ``"share"`` keeps the account from being deleted under
+        the request, ``"update"`` is for requests that change the account row themselves.
+        """
         stmt = (
             select(User)
             .join(AuthSession, AuthSession.user_id == User.id)
@@ -100,11 +117,17 @@ class SessionRepository:
                 AuthSession.expires_at > now,
             )
         )
+        if lock == "share":
+            stmt = stmt.with_for_update(read=True, of=User)
+        elif lock == "update":
+            # NO KEY UPDATE: the mode the request's own UPDATE of the row takes anyway.
+            stmt = stmt.with_for_update(key_share=True, of=User)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def list_active_for_user(
-        self, user_id: uuid.UUID, now: datetime
+        self, user_id: uuid.UUID, now: datetime, before: uuid.UUID | None, limit: int
     ) -> Sequence[AuthSession]:
+        """Newest first; ids are UUIDv7, so id order is creation order and a stable cursor."""
         stmt = (
             select(AuthSession)
             .where(
@@ -112,9 +135,11 @@ class SessionRepository:
                 AuthSession.revoked_at.is_(None),
                 AuthSession.expires_at > now,
             )
-            .order_by(AuthSession.created_at.desc())
-            .limit(100)
+            .order_by(AuthSession.id.desc())
+            .limit(limit)
         )
+        if before is not None:
+            stmt = stmt.where(AuthSession.id < before)
         return (await self.session.execute(stmt)).scalars().all()
 
     async def get_refresh_token(self, token_hash: str) -> RefreshToken | None:

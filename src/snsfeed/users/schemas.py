@@ -98,6 +98,7 @@ class SessionInfo(BaseModel):
 
 class SessionList(BaseModel):
     items: list[SessionInfo]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page")
 
 
 class TokenResponse(BaseModel):

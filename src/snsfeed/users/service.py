@@ -22,7 +22,7 @@ from snsfeed.platform.security import (
 )
 from snsfeed.platform.time import utcnow
 from snsfeed.users.models import AuthSession, RefreshToken, Role, User
-from snsfeed.users.repository import SessionRepository, UserRepository
+from snsfeed.users.repository import RowLock, SessionRepository, UserRepository
 from snsfeed.users.schemas import Principal, ProfileUpdate, RegisterRequest, UserSummary
 
 # A hash of a random password, verified when the login name is unknown so that the
@@ -86,6 +86,10 @@ async def register(session: AsyncSession, hasher: PasswordHasher, data: Register
 
 async def get_active(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await UserRepository(session).get(user_id)
+
+
+async def is_active(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    return await UserRepository(session).is_active(user_id)
 
 
 async def get_active_or_404(session: AsyncSession, user_id: uuid.UUID) -> User:
@@ -285,14 +289,14 @@ async def revoke_token(session: AsyncSession, signer: TokenSigner, token: str) -
 
 
 async def principal_for_claims(
-    session: AsyncSession, claims: dict[str, object]
+    session: AsyncSession, claims: dict[str, object], *, lock: RowLock = None
 ) -> Principal | None:
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         session_id = uuid.UUID(str(claims["sid"]))
     except (KeyError, ValueError):
         return None
-    user = await SessionRepository(session).principal_row(user_id, session_id, utcnow())
+    user = await SessionRepository(session).principal_row(user_id, session_id, utcnow(), lock=lock)
     if user is None:
         return None
     return Principal(
@@ -300,8 +304,12 @@ async def principal_for_claims(
     )
 
 
-async def list_sessions(session: AsyncSession, principal: Principal) -> Sequence[AuthSession]:
-    return await SessionRepository(session).list_active_for_user(principal.id, utcnow())
+async def list_sessions(
+    session: AsyncSession, principal: Principal, before: uuid.UUID | None, limit: int
+) -> Sequence[AuthSession]:
+    return await SessionRepository(session).list_active_for_user(
+        principal.id, utcnow(), before, limit
+    )
 
 
 async def revoke_own_session(

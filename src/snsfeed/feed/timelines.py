@@ -1,0 +1,217 @@
+"""Materialised home timelines in Redis.
+
+``tl:{user}`` is a sorted set: member ``<post_id>`` (or ``<post_id>:<sharer_id>`` for a
+repost), score = milliseconds. A sentinel member at score 0 marks a timeline as built,
+so fan-out can tell "built and empty" from "absent" (``?`` while a build is under way);
+only built timelines receive
+fan-out, and a timeline expires after ``timeline_active_days`` without reads, which is
+how fan-out reaches only recently active followers. ``posts:{author}`` holds each
+author's recent shareable posts for hot accounts, merged in at read time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+SENTINEL = b"!"
+BUILDING = b"?"
+
+# Add one entry to every *built* timeline among KEYS and trim to the cap (rank 0 is the
+# sentinel, so trimming starts at rank 1). Returns how many timelines received it.
+_FANOUT_LUA = """
+local cap = tonumber(ARGV[3])
+local n = 0
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, ARGV[1], ARGV[2])
+    redis.call('ZREMRANGEBYRANK', key, 1, -(cap + 1))
+    n = n + 1
+  end
+end
+return n
+"""
+
+
+def timeline_key(user_id: uuid.UUID | str) -> str:
+    return f"tl:{user_id}"
+
+
+def author_posts_key(author_id: uuid.UUID | str) -> str:
+    return f"posts:{author_id}"
+
+
+HOT_ACCOUNTS_KEY = "hot_accounts"
+
+
+@dataclass(frozen=True)
+class Entry:
+    post_id: uuid.UUID
+    score: int
+    shared_by: uuid.UUID | None = None
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.score / 1000, tz=UTC)
+
+    @property
+    def member(self) -> str:
+        return f"{self.post_id}:{self.shared_by}" if self.shared_by else str(self.post_id)
+
+    @classmethod
+    def parse(cls, member: bytes | str, score: float) -> Entry | None:
+        text = member.decode() if isinstance(member, bytes) else member
+        if text in ("!", "?"):
+            return None
+        post, _, sharer = text.partition(":")
+        return cls(uuid.UUID(post), int(score), uuid.UUID(sharer) if sharer else None)
+
+
+class TimelineStore:
+    def __init__(self, redis: Any, *, cap: int, ttl_seconds: int) -> None:
+        self.redis = redis
+        self.cap = cap
+        self.ttl_seconds = ttl_seconds
+        self._fanout = redis.register_script(_FANOUT_LUA)
+
+    async def fan_out(self, user_ids: Sequence[uuid.UUID], entry: Entry, batch: int) -> int:
+        delivered = 0
+        for start in range(0, len(user_ids), batch):
+            keys = [timeline_key(u) for u in user_ids[start : start + batch]]
+            delivered += int(
+                await self._fanout(keys=keys, args=[entry.score, entry.member, self.cap])
+            )
+        return delivered
+
+    async def exists(self, user_id: uuid.UUID) -> bool:
+        return bool(await self.redis.exists(timeline_key(user_id)))
+
+    async def begin_build(self, user_id: uuid.UUID) -> bool:
+        """Mark a timeline as being built; False when it already exists.
+
+        From here on fan-out lands in it, so a post committed after the caller's SQL
+        snapshot is not lost. A crashed build expires after a minute.
+        """
+        key = timeline_key(user_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {BUILDING: 0}, nx=True)
+            pipe.zcard(key)
+            pipe.expire(key, 60, nx=True)
+            added, card, _ = await pipe.execute()
+        return bool(added) and card == 1
+
+    async def finish_build(self, user_id: uuid.UUID, entries: Iterable[Entry]) -> None:
+        key = timeline_key(user_id)
+        mapping: dict[str | bytes, float] = {
+            e.member: e.score
+            for e in sorted(entries, key=lambda e: e.score, reverse=True)[: self.cap]
+        }
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if mapping:
+                pipe.zadd(key, mapping)
+            pipe.zrem(key, BUILDING)
+            pipe.zadd(key, {SENTINEL: 0})
+            pipe.zremrangebyrank(key, 1, -(self.cap + 1))
+            pipe.expire(key, self.ttl_seconds)
+            await pipe.execute()
+
+    async def add(self, user_id: uuid.UUID, entries: Sequence[Entry]) -> None:
+        """Merge entries into a built timeline (a new follow); absent timelines stay absent."""
+        if not entries:
+            return
+        key = timeline_key(user_id)
+        for e in entries:
+            await self._fanout(keys=[key], args=[e.score, e.member, self.cap])
+
+    async def remove_posts(self, user_id: uuid.UUID, post_ids: Iterable[uuid.UUID]) -> None:
+        """Drop entries of these posts, originals and reposts alike."""
+        wanted = {str(p) for p in post_ids}
+        if not wanted:
+            return
+        key = timeline_key(user_id)
+        members = await self.redis.zrange(key, 0, -1)
+        doomed = [m for m in members if m.decode().split(":", 1)[0] in wanted]
+        if doomed:
+            await self.redis.zrem(key, *doomed)
+
+    async def remove_member(self, user_ids: Sequence[uuid.UUID], member: str, batch: int) -> None:
+        for start in range(0, len(user_ids), batch):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for user in user_ids[start : start + batch]:
+                    pipe.zrem(timeline_key(user), member)
+                await pipe.execute()
+
+    async def remove_by_sharer(self, user_id: uuid.UUID, sharer_id: uuid.UUID) -> None:
+        key = timeline_key(user_id)
+        suffix = f":{sharer_id}"
+        members = await self.redis.zrange(key, 0, -1)
+        doomed = [m for m in members if m.decode().endswith(suffix)]
+        if doomed:
+            await self.redis.zrem(key, *doomed)
+
+    async def read(
+        self, user_id: uuid.UUID, below_score: int | None, limit: int
+    ) -> tuple[list[Entry], bool] | None:
+        """Newest entries strictly below a score; None when the timeline is not built.
+
+        The flag says whether older entries may exist beyond what the timeline holds
+        (it is full), in which case the caller continues from SQL.
+        """
+        key = timeline_key(user_id)
+        upper: str | int = f"({below_score}" if below_score is not None else "+inf"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrevrangebyscore(key, upper, "(0", start=0, num=limit, withscores=True)
+            pipe.zcard(key)
+            pipe.zscore(key, SENTINEL)
+            pipe.expire(key, self.ttl_seconds, gt=True)
+            rows, card, ready, _ = await pipe.execute()
+        if card == 0 or ready is None:
+            return None
+        entries = [e for m, s in rows if (e := Entry.parse(m, s)) is not None]
+        return entries, card - 1 >= self.cap
+
+    async def size(self, user_id: uuid.UUID) -> int:
+        return max(0, int(await self.redis.zcard(timeline_key(user_id))) - 1)
+
+    async def delete(self, user_id: uuid.UUID) -> None:
+        await self.redis.delete(timeline_key(user_id))
+
+    # author post lists (pull side of hot accounts)
+    async def add_author_post(self, author_id: uuid.UUID, entry: Entry) -> None:
+        key = author_posts_key(author_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {entry.member: entry.score})
+            pipe.zremrangebyrank(key, 0, -(self.cap + 1))
+            await pipe.execute()
+
+    async def remove_author_post(self, author_id: uuid.UUID, post_id: uuid.UUID) -> None:
+        await self.redis.zrem(author_posts_key(author_id), str(post_id))
+
+    async def delete_author_posts(self, author_id: uuid.UUID) -> None:
+        await self.redis.delete(author_posts_key(author_id))
+
+    async def read_author_posts(
+        self, author_ids: Sequence[uuid.UUID], below_score: int | None, limit: int
+    ) -> list[Entry]:
+        if not author_ids:
+            return []
+        upper: str | int = f"({below_score}" if below_score is not None else "+inf"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for author in author_ids:
+                pipe.zrevrangebyscore(
+                    author_posts_key(author), upper, "-inf", start=0, num=limit, withscores=True
+                )
+            results = await pipe.execute()
+        return [e for rows in results for m, s in rows if (e := Entry.parse(m, s)) is not None]
+
+    async def hot_accounts(self) -> set[uuid.UUID]:
+        return {uuid.UUID(m.decode()) for m in await self.redis.smembers(HOT_ACCOUNTS_KEY)}
+
+    async def set_hot(self, author_id: uuid.UUID, hot: bool) -> None:
+        if hot:
+            await self.redis.sadd(HOT_ACCOUNTS_KEY, str(author_id))
+        else:
+            await self.redis.srem(HOT_ACCOUNTS_KEY, str(author_id))

@@ -1,0 +1,81 @@
+"""Consumer groups: what each handles, and the context a handler runs in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from snsfeed.config import Settings
+from snsfeed.platform.bus.envelope import Event
+
+
+@dataclass
+class ConsumerContext:
+    """Shared resources of a consumer process (one per process, not per event)."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Any = None  # redis.asyncio.Redis when configured
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+# A handler runs inside the runner's unit of work: it may use the session (the runner
+# commits it together with the consumer's offset) and must be idempotent, since any
+# event can arrive more than once.
+Handler = Callable[[AsyncSession, Event, ConsumerContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    name: str
+    handler: Handler
+    event_types: frozenset[str]
+    needs_redis: bool = False
+    description: str = ""
+
+    def wants(self, event_type: str) -> bool:
+        return event_type in self.event_types
+
+
+_registry: dict[str, ConsumerSpec] = {}
+
+
+def register_consumer(spec: ConsumerSpec) -> ConsumerSpec:
+    _registry[spec.name] = spec
+    return spec
+
+
+def registered_consumers() -> dict[str, ConsumerSpec]:
+    _load_all_consumers()
+    return dict(_registry)
+
+
+def runnable_consumers(settings: Settings, names: list[str] | None = None) -> list[ConsumerSpec]:
+    """Consumers whose backends are configured, optionally limited to ``names``."""
+    specs = registered_consumers()
+    if names:
+        unknown = sorted(set(names) - set(specs))
+        if unknown:
+            raise ValueError(
+                f"unknown consumer(s): {', '.join(unknown)}; known: {', '.join(specs)}"
+            )
+        chosen = [specs[n] for n in names]
+    else:
+        chosen = list(specs.values())
+    return [s for s in chosen if settings.redis_url or not s.needs_redis]
+
+
+def _load_all_consumers() -> None:
+    # Importing a context's consumers module registers its consumer groups.
+    import snsfeed.feed.consumers  # noqa: F401
+
+
+async def sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake up at once when the process is asked to stop."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)

@@ -1,0 +1,106 @@
+"""Starts and stops the bus for a process: the relay (with a broker) and consumer groups."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+
+import structlog
+
+from snsfeed.platform.bus import jetstream
+from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec
+from snsfeed.platform.bus.repository import BusRepository
+from snsfeed.platform.bus.sqllog import SqlLogConsumer
+
+log = structlog.get_logger("snsfeed.bus")
+
+
+class EventBus:
+    def __init__(
+        self, ctx: ConsumerContext, specs: list[ConsumerSpec], *, relay: bool = True
+    ) -> None:
+        self.ctx = ctx
+        self.specs = specs
+        self.relay_enabled = relay and bool(ctx.settings.broker_url)
+        self.stopping = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.nc: Any = None
+        self.js: Any = None
+
+    @property
+    def uses_broker(self) -> bool:
+        return bool(self.ctx.settings.broker_url)
+
+    async def start(self) -> None:
+        if self.uses_broker:
+            await self._connect_broker()
+            if self.relay_enabled:
+                relay = jetstream.Relay(self.ctx, self.js)
+                self.tasks.append(asyncio.create_task(relay.run(self.stopping), name="relay"))
+            for spec in self.specs:
+                consumer = jetstream.JetStreamConsumer(self.ctx, spec, self.js)
+                self._spawn(consumer.run(self.stopping), spec.name)
+        else:
+            for spec in self.specs:
+                self._spawn(SqlLogConsumer(self.ctx, spec).run(self.stopping), spec.name)
+        log.info(
+            "bus_started",
+            backend="jetstream" if self.uses_broker else "sql-log",
+            consumers=[s.name for s in self.specs],
+            relay=self.relay_enabled,
+        )
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        self.tasks.append(asyncio.create_task(coro, name=f"consumer:{name}"))
+
+    async def _connect_broker(self) -> None:
+        # A broker that is down at start-up must not stop the API: retry until it answers.
+        delay = 0.2
+        while True:
+            try:
+                self.nc = await jetstream.connect(self.ctx.settings)
+                self.js = self.nc.jetstream()
+                await jetstream.ensure_streams(self.js, self.ctx.settings)
+                return
+            except Exception as exc:
+                if self.stopping.is_set():
+                    raise
+                log.warning("broker_unavailable", error=repr(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Finish in-flight events, then stop; unfinished ones are redelivered later."""
+        self.stopping.set()
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self.tasks.clear()
+        if self.nc is not None:
+            with contextlib.suppress(Exception):  # already closed
+                await self.nc.drain()
+
+    async def backlog(self) -> int:
+        """Events written but not yet fully handled by this process's consumer groups."""
+        async with self.ctx.sessionmaker() as session:
+            repo = BusRepository(session)
+            if self.uses_broker:
+                unpublished = await repo.count_unpublished()
+                return unpublished + await jetstream.pending(
+                    self.js, self.ctx.settings.nats_stream, self.specs
+                )
+            head = await repo.max_seq()
+            offsets = await repo.offsets()
+            return sum(max(0, head - offsets.get(s.name, 0)) for s in self.specs)
+
+    async def wait_idle(self, within_seconds: float = 10.0) -> None:
+        """Wait until every event so far is handled (tests and the demo use it)."""
+        deadline = time.monotonic() + within_seconds
+        while await self.backlog() > 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"event bus still has a backlog after {within_seconds} s")
+            await asyncio.sleep(0.02)
