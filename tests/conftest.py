@@ -1,20 +1,26 @@
-"""Test profiles: every API test runs on ``embedded`` (SQLite) and ``services`` (PostgreSQL).
+"""Test profiles: every API test runs on ``embedded`` and on ``services``.
 
-The services profile creates a throw-away database per run. When PostgreSQL is not
-reachable it skips, unless ``SNSFEED_REQUIRE_SERVICES=1`` (CI), where it fails.
+embedded: SQLite, the outbox-log bus in-process, feeds pulled from SQL.
+services: PostgreSQL (a throw-away database per run), Redis timelines and the NATS
+JetStream bus with the consumers running in-process. When a server is not reachable
+the profile skips, unless ``SNSFEED_REQUIRE_SERVICES=1`` (CI), where it fails.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,6 +34,9 @@ from tests.helpers import Api
 
 PG_ADMIN_DSN = os.environ.get("SNSFEED_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("SNSFEED_REQUIRE_SERVICES") == "1"
+# The app's Redis database index; other Redis tests use their own indexes.
+REDIS_APP_URL = os.environ.get("SNSFEED_TEST_REDIS_APP_URL", "redis://127.0.0.1:6379/12")
+NATS_URL = os.environ.get("SNSFEED_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
 def service_unavailable(what: str) -> None:
@@ -53,9 +62,9 @@ def base_settings(tmp: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="session")
-async def pg_database_url() -> AsyncIterator[str]:
-    """A fresh PostgreSQL database for this test run, dropped at the end."""
+@asynccontextmanager
+async def temporary_database() -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database, dropped afterwards."""
     try:
         admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
     except (TimeoutError, OSError, asyncpg.PostgresError):
@@ -64,12 +73,38 @@ async def pg_database_url() -> AsyncIterator[str]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     url = f"{base}/{name}"
-    await asyncio.to_thread(upgrade_to_head, url)
     try:
+        await asyncio.to_thread(upgrade_to_head, url)
         yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def pg_database_url() -> AsyncIterator[str]:
+    """A PostgreSQL database for tests that manage their own app or runtime."""
+    async with temporary_database() as url:
+        yield url
+
+
+async def require_redis() -> None:
+    client = aioredis.Redis.from_url(REDIS_APP_URL, socket_connect_timeout=1)
+    try:
+        await client.ping()
+    except (aioredis.ConnectionError, OSError):
+        service_unavailable("Redis")
+    finally:
+        await client.aclose()
+
+
+def require_nats() -> None:
+    host, _, port = NATS_URL.removeprefix("nats://").partition(":")
+    try:
+        with socket.create_connection((host, int(port or 4222)), timeout=1):
+            return
+    except OSError:
+        service_unavailable("NATS")
 
 
 @pytest.fixture(scope="session")
@@ -80,13 +115,38 @@ async def embedded_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 
 @pytest.fixture(scope="session")
-async def services_app(
-    pg_database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[FastAPI]:
-    settings = base_settings(tmp_path_factory.mktemp("services"), database_url=pg_database_url)
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
+async def services_app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FastAPI]:
+    """PostgreSQL + Redis timelines + the JetStream bus, consumers running in-process."""
+    await require_redis()
+    require_nats()
+    stream = f"SNSFEED_TEST_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    async with temporary_database() as url:
+        settings = base_settings(
+            tmp_path_factory.mktemp("services"),
+            database_url=url,
+            redis_url=REDIS_APP_URL,
+            broker_url=NATS_URL,
+            nats_stream=stream,
+            nats_subject_prefix=f"{stream.lower()}.events",
+            api_consumers=True,
+            bus_poll_interval_seconds=0.02,
+            bus_retry_delays_seconds=(0.05, 0.2),
+        )
+        application = create_app(settings)
+        try:
+            async with application.router.lifespan_context(application):
+                yield application
+        finally:
+            await _drop_stream(stream)
+
+
+async def _drop_stream(stream: str) -> None:
+    import nats
+
+    nc = await nats.connect(NATS_URL)
+    with contextlib.suppress(Exception):
+        await nc.jetstream().delete_stream(stream)
+    await nc.close()
 
 
 @pytest.fixture(scope="session", params=["embedded", "services"])
@@ -106,10 +166,42 @@ async def truncate_all(engine: AsyncEngine) -> None:
                 await conn.execute(text(f"DELETE FROM {table}"))
 
 
+class SettledTransport(httpx.ASGITransport):
+    """Reads the feed only once the event bus has caught up (the services profile).
+
+    Timelines in Redis are eventually consistent; API tests assert the converged state,
+    so feed reads wait until every event written so far has been handled.
+    """
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        runtime = self.app.state.runtime  # type: ignore[attr-defined]
+        if runtime.bus is not None and request.url.path.startswith("/api/v1/feed"):
+            await runtime.bus.wait_idle(within_seconds=30)
+        return await super().handle_async_request(request)
+
+
+async def reset_state(app: FastAPI) -> None:
+    runtime = app.state.runtime
+    if runtime.bus is not None:
+        await runtime.bus.wait_idle(within_seconds=30)
+    await truncate_all(app.state.engine)
+    if runtime.redis is not None:
+        await runtime.redis.flushdb()
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    await truncate_all(app.state.engine)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    await reset_state(app)
+    transport = SettledTransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def services_client(services_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on the services profile only, for tests that exist only there."""
+    await reset_state(services_app)
+    transport = SettledTransport(app=services_app, client=("203.0.113.8", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
 

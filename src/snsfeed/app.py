@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,14 +15,14 @@ from snsfeed.config import Settings
 from snsfeed.content.api import router as content_router
 from snsfeed.engagement.api import router as engagement_router
 from snsfeed.feed.api import router as feed_router
+from snsfeed.feed.timelines import timeline_store
 from snsfeed.graph.api import router as graph_router
 from snsfeed.platform.bodylimit import BodySizeLimitMiddleware
-from snsfeed.platform.db import create_engine, create_sessionmaker
 from snsfeed.platform.errors import install_error_handlers
 from snsfeed.platform.logging import configure_logging
-from snsfeed.platform.migrations import upgrade_to_head
 from snsfeed.platform.ratelimit import RateLimitMiddleware, make_storage
 from snsfeed.platform.security import TokenSigner, load_signing_key, make_password_hasher
+from snsfeed.runtime import start_runtime, stop_runtime
 from snsfeed.users.api import router as users_router
 from snsfeed.users.auth_api import router as auth_router
 
@@ -44,16 +43,21 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        if migrate_on_start:
-            await asyncio.to_thread(upgrade_to_head, settings.resolved_database_url)
-        engine = create_engine(settings.resolved_database_url, echo=settings.sql_echo)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        runtime = await start_runtime(
+            settings,
+            migrate=migrate_on_start,
+            run_consumers=settings.runs_consumers_in_api,
+            relay=True,
+        )
+        app.state.runtime = runtime
+        app.state.engine = runtime.engine
+        app.state.sessionmaker = runtime.sessionmaker
+        app.state.redis = runtime.redis
+        app.state.timeline_store = timeline_store(settings, runtime.redis)
         try:
             yield
         finally:
-            await engine.dispose()
+            await stop_runtime(runtime)
 
     app = FastAPI(
         title="snsfeed",

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="snsfeed: an open SNS feed backend.", no_args_is_help=True)
 admin_app = typer.Typer(help="Administrative tasks.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
+dlq_app = typer.Typer(help="Events that consumers gave up on (dead letters).", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 console = Console()
 
 
@@ -137,6 +139,87 @@ def _print_demo_login(settings: Settings, summary: DemoSummary) -> None:
     )
     feed = f'curl -s "{base}/api/v1/feed?size=5" -H "Authorization: Bearer $TOKEN"'
     console.print(f"  {token}\n  {feed}", highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def worker(
+    consumer: Annotated[
+        list[str] | None,
+        typer.Option("--consumer", "-c", help="Consumer group to run (repeat; default: all)"),
+    ] = None,
+    relay: Annotated[
+        bool, typer.Option(help="Also relay outbox rows to the broker (safe to run anywhere)")
+    ] = True,
+) -> None:
+    """Run event consumers (timelines fan-out …) until SIGTERM; scale by starting more."""
+    from snsfeed.platform.bus.consumer import registered_consumers, runnable_consumers
+    from snsfeed.worker import run_worker
+
+    settings = Settings()
+    try:
+        specs = runnable_consumers(settings, consumer)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    skipped = sorted(set(consumer or registered_consumers()) - {s.name for s in specs})
+    if skipped:
+        console.print(
+            f"[yellow]not running (needs SNSFEED_REDIS_URL):[/yellow] {', '.join(skipped)}"
+        )
+    if not specs and not (relay and settings.broker_url):
+        console.print("[red]error:[/red] nothing to run with this configuration")
+        raise typer.Exit(2)
+    bus = f"JetStream {settings.broker_url}" if settings.broker_url else "SQL outbox log"
+    console.print(f"worker: consumers {', '.join(s.name for s in specs) or '-'}; bus {bus}")
+    asyncio.run(run_worker(settings, [s.name for s in specs], relay=relay))
+
+
+@dlq_app.command("list")
+def dlq_list(
+    consumer: Annotated[str | None, typer.Option(help="Only this consumer group")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include replayed ones")] = False,
+) -> None:
+    """List dead letters: events a consumer failed on after every retry."""
+    from rich.table import Table
+
+    from snsfeed.worker import list_dead_letters
+
+    letters = asyncio.run(list_dead_letters(Settings(), consumer, all_))
+    table = Table("id", "consumer", "event", "attempts", "when", "error", "replayed")
+    for d in letters:
+        table.add_row(
+            str(d.id),
+            d.consumer,
+            f"{d.event_type} {d.event_id}",
+            str(d.attempts),
+            d.created_at.isoformat(timespec="seconds"),
+            d.error.splitlines()[-1][:80],
+            d.replayed_at.isoformat(timespec="seconds") if d.replayed_at else "",
+        )
+    console.print(table if letters else "no dead letters")
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ids: Annotated[list[str] | None, typer.Argument(help="Dead-letter ids (default: all)")] = None,
+) -> None:
+    """Run the consumer again for dead letters; successful ones are marked replayed."""
+    import uuid
+
+    from snsfeed.worker import replay_dead_letters
+
+    try:
+        wanted = [uuid.UUID(i) for i in ids] if ids else None
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] not a dead-letter id: {exc}")
+        raise typer.Exit(2) from exc
+    outcomes = asyncio.run(replay_dead_letters(Settings(), wanted))
+    for letter_id, outcome in outcomes:
+        console.print(f"{letter_id}: {outcome}")
+    if not outcomes:
+        console.print("nothing to replay")
+    if any(outcome != "replayed" for _, outcome in outcomes):
+        raise typer.Exit(1)
 
 
 @admin_app.command("set-role")

@@ -21,9 +21,9 @@ USERS = 32
 
 
 @pytest.fixture
-def postgres_only(profile: str) -> None:
-    if profile == "embedded":
-        pytest.skip("concurrent transactions are tested against PostgreSQL")
+def client(services_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """PostgreSQL only: SQLite serialises writers, so there is no race to test there."""
+    return services_client
 
 
 async def _crowd(api: Api, n: int = USERS) -> list[Account]:
@@ -43,7 +43,6 @@ async def _status(
     return r.status_code
 
 
-@pytest.mark.usefixtures("postgres_only")
 async def test_concurrent_likes_and_unlikes_keep_count_true(
     api: Api, client: httpx.AsyncClient
 ) -> None:
@@ -84,7 +83,6 @@ async def test_concurrent_likes_and_unlikes_keep_count_true(
     assert not any(s["viewer"]["liked"] for s in states)
 
 
-@pytest.mark.usefixtures("postgres_only")
 async def test_concurrent_like_and_unlike_by_one_user_stays_consistent(
     api: Api, client: httpx.AsyncClient
 ) -> None:
@@ -101,7 +99,6 @@ async def test_concurrent_like_and_unlike_by_one_user_stays_consistent(
         assert body["engagement"]["likes_count"] == int(body["viewer"]["liked"])
 
 
-@pytest.mark.usefixtures("postgres_only")
 async def test_concurrent_shares_and_unshares_keep_count_true(
     api: Api, client: httpx.AsyncClient
 ) -> None:
@@ -150,7 +147,6 @@ async def _all_comments(client: httpx.AsyncClient, viewer: Account, post_id: str
             return ids
 
 
-@pytest.mark.usefixtures("postgres_only")
 async def test_concurrent_comments_and_deletes_keep_count_true(
     api: Api, client: httpx.AsyncClient
 ) -> None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 
 from snsfeed.feed import service
+from snsfeed.feed.cursor import FeedCursor
 from snsfeed.feed.schemas import FeedFilter, FeedPage, FeedRefresh
 from snsfeed.platform.deps import SessionDep
 from snsfeed.platform.errors import BadRequest
 from snsfeed.platform.ids import parse_uuid
-from snsfeed.platform.pagination import MAX_PAGE_SIZE, decode_cursor
+from snsfeed.platform.pagination import MAX_PAGE_SIZE
 from snsfeed.users.deps import CurrentUser
 
 router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
@@ -29,6 +30,7 @@ router = APIRouter(prefix="/api/v1/feed", tags=["feed"])
     ),
 )
 async def home_feed(
+    request: Request,
     session: SessionDep,
     me: CurrentUser,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
@@ -36,8 +38,19 @@ async def home_feed(
     cursor: Annotated[str | None, Query()] = None,
     filter: Annotated[FeedFilter, Query()] = FeedFilter.ALL,
 ) -> FeedPage:
+    if cursor is None and (page - 1) * size > service.MAX_OFFSET_ITEMS:
+        raise BadRequest(
+            f"Offset pages reach {service.MAX_OFFSET_ITEMS} items deep; use `cursor` beyond that",
+            code="page_too_deep",
+        )
     return await service.home_page(
-        session, me.id, page=page, size=size, cursor=decode_cursor(cursor), feed_filter=filter
+        session,
+        request.app.state.timeline_store,
+        me.id,
+        page=page,
+        size=size,
+        cursor=FeedCursor.decode(cursor),
+        feed_filter=filter,
     )
 
 

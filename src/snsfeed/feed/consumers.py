@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.content import service as content
 from snsfeed.engagement import service as engagement
-from snsfeed.feed.timelines import Entry, TimelineStore
+from snsfeed.feed.timelines import Entry, TimelineStore, timeline_store
 from snsfeed.graph import service as graph
 from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec, register_consumer
 from snsfeed.platform.bus.envelope import Event
@@ -26,12 +26,8 @@ from snsfeed.platform.ids import id_timestamp_ms
 def store_for(ctx: ConsumerContext) -> TimelineStore:
     store = ctx.extras.get("timeline_store")
     if store is None:
-        settings = ctx.settings
-        store = TimelineStore(
-            ctx.redis,
-            cap=settings.timeline_cap,
-            ttl_seconds=int(settings.timeline_active_days * 86400),
-        )
+        store = timeline_store(ctx.settings, ctx.redis)
+        assert store is not None, "the timelines consumer needs SNSFEED_REDIS_URL"
         ctx.extras["timeline_store"] = store
     return store
 

@@ -8,6 +8,8 @@ so the feed keeps answering during a Redis outage.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +29,10 @@ async def rebuild(session: AsyncSession, store: TimelineStore, reader: Reader) -
     """Build an absent timeline from SQL; False when another request is building it."""
     if not await store.begin_build(reader.id):
         return False
-    entries = await sql_entries(session, reader, before=None, limit=store.cap)
+    # The timeline holds everything the reader follows; mutes and filters apply on read,
+    # so unmuting needs no rebuild.
+    unfiltered = replace(reader, hidden=frozenset(), content_type=None, include_own=True)
+    entries = await sql_entries(session, unfiltered, before=None, limit=store.cap)
     await store.finish_build(reader.id, entries)
     return True
 
@@ -88,12 +93,3 @@ async def home_entries(
     limit = want * _OVERFETCH + _EXTRA
     entries = await sql_entries(session, reader, before=before, limit=limit)
     return entries, len(entries) >= limit, "sql"
-
-
-async def timeline_size(store: TimelineStore | None, reader: Reader) -> int | None:
-    if store is None:
-        return None
-    try:
-        return await store.size(reader.id)
-    except REDIS_ERRORS:
-        return None

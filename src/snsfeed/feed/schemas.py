@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from snsfeed.content.schemas import ContentOut
+from snsfeed.users.schemas import UserSummary
 
 
 class FeedFilter(enum.StrEnum):
@@ -16,16 +18,23 @@ class FeedFilter(enum.StrEnum):
     VIDEO = "video"
 
 
+class FeedItem(ContentOut):
+    shared_by: UserSummary | None = Field(
+        default=None, description="Set when this entry is a repost: who shared the post"
+    )
+    shared_at: datetime | None = Field(default=None, description="When it was shared")
+
+
 class FeedPage(BaseModel):
-    items: list[ContentOut]
+    items: list[FeedItem]
     page: int = Field(description="1-based page number (1 when `cursor` is used)")
-    total: int = Field(description="Number of posts in the whole feed")
+    total: int = Field(description="Number of posts in the whole feed (reposts not counted)")
     has_more: bool
     next_cursor: str | None = Field(description="Pass as `cursor` for the next, stable page")
 
 
 class FeedRefresh(BaseModel):
-    new_items: list[ContentOut] = Field(description="Posts newer than X-Last-Seen-Id, newest first")
+    new_items: list[FeedItem] = Field(description="Posts newer than X-Last-Seen-Id, newest first")
     count: int = Field(description="How many newer posts exist (may exceed len(new_items))")
     next_cursor: str | None = Field(
         default=None, description="Continue below the oldest returned item with GET /api/v1/feed"

@@ -1,27 +1,38 @@
-"""The pull-model home feed: followed authors' visible posts straight from SQL.
+"""Home feed use cases: a page (by cursor or page number) and "what's new since".
 
-This path stays as the fallback once materialised timelines arrive.
+Pages come from Redis timelines when configured (``feed.home``) and from SQL otherwise
+or whenever Redis cannot answer; both go through the same filters (``feed.pipeline``).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.content import service as content
-from snsfeed.content.models import ContentType
 from snsfeed.content.presenter import present_many
 from snsfeed.content.repository import FeedScope
-from snsfeed.feed.schemas import FeedFilter, FeedPage, FeedRefresh
-from snsfeed.platform.pagination import encode_cursor
+from snsfeed.feed.cursor import FeedCursor
+from snsfeed.feed.home import home_entries
+from snsfeed.feed.pipeline import PageItem, Reader, admit, cursor_of, sql_entries
+from snsfeed.feed.schemas import FeedFilter, FeedItem, FeedPage, FeedRefresh
+from snsfeed.feed.timelines import TimelineStore
+from snsfeed.platform.ids import id_timestamp_ms
+from snsfeed.users import service as users
+
+# Deepest offset page served; deeper reading uses cursors.
+MAX_OFFSET_ITEMS = 1000
+# How many new items a refresh counts at most.
+MAX_REFRESH_COUNT = 500
 
 
-async def _scope(session: AsyncSession, viewer_id: uuid.UUID, feed_filter: FeedFilter) -> FeedScope:
+async def _reader(session: AsyncSession, viewer_id: uuid.UUID, feed_filter: FeedFilter) -> Reader:
     content_type = None
     if feed_filter not in (FeedFilter.ALL, FeedFilter.FOLLOWING):
-        content_type = ContentType(feed_filter.value)
-    return await content.feed_scope(
+        content_type = feed_filter.value
+    return await Reader.load(
         session,
         viewer_id,
         content_type=content_type,
@@ -29,42 +40,79 @@ async def _scope(session: AsyncSession, viewer_id: uuid.UUID, feed_filter: FeedF
     )
 
 
+async def present_items(
+    session: AsyncSession, viewer_id: uuid.UUID, items: Sequence[PageItem]
+) -> list[FeedItem]:
+    posts = {p.id: p for p in await present_many(session, viewer_id, [i.post for i in items])}
+    sharers = await users.summaries(
+        session, {i.entry.shared_by for i in items if i.entry.shared_by}
+    )
+    out = []
+    for item in items:
+        body = posts.get(item.post.id)
+        sharer = sharers.get(item.entry.shared_by) if item.entry.shared_by else None
+        if body is None or (item.entry.shared_by is not None and sharer is None):
+            continue  # author or sharer deleted their account meanwhile
+        out.append(
+            FeedItem(
+                **body.model_dump(),
+                shared_by=sharer,
+                shared_at=item.entry.at if item.entry.shared_by else None,
+            )
+        )
+    return out
+
+
+async def _total(session: AsyncSession, reader: Reader) -> int:
+    """Posts in the feed under the reader's filters, counted in SQL (reposts not counted)."""
+    scope = FeedScope(
+        viewer_id=reader.id,
+        followed_ids=sorted(reader.following),
+        hidden_author_ids=set(reader.hidden),
+        content_type=reader.content_type,
+        include_own=reader.include_own,
+    )
+    return await content.feed_count(session, scope)
+
+
 async def home_page(
     session: AsyncSession,
+    store: TimelineStore | None,
     viewer_id: uuid.UUID,
     *,
     page: int,
     size: int,
-    cursor: uuid.UUID | None,
+    cursor: FeedCursor | None,
     feed_filter: FeedFilter,
 ) -> FeedPage:
-    scope = await _scope(session, viewer_id, feed_filter)
-    if cursor is not None:
-        # Keyset pages stay stable while new posts arrive; `page` is then informational.
-        posts = await content.feed_page(session, scope, before=cursor, limit=size + 1)
-        page = 1
-    else:
-        posts = await content.feed_page(session, scope, offset=(page - 1) * size, limit=size + 1)
-    has_more = len(posts) > size
-    posts = posts[:size]
-    total = await content.feed_count(session, scope)
+    reader = await _reader(session, viewer_id, feed_filter)
+    skip = 0 if cursor is not None else (page - 1) * size
+    entries, truncated, _path = await home_entries(session, store, reader, cursor, skip + size + 1)
+    items, more = await admit(session, reader, entries, size=size, skip=skip)
+    has_more = more or (truncated and len(items) == size)
     return FeedPage(
-        items=await present_many(session, viewer_id, posts),
-        page=page,
-        total=total,
+        items=await present_items(session, viewer_id, items),
+        page=1 if cursor is not None else page,
+        total=await _total(session, reader),
         has_more=has_more,
-        next_cursor=encode_cursor(posts[-1].id) if has_more and posts else None,
+        next_cursor=cursor_of(items[-1]).encode() if has_more and items else None,
     )
 
 
 async def refresh(
     session: AsyncSession, viewer_id: uuid.UUID, last_seen: uuid.UUID, size: int
 ) -> FeedRefresh:
-    scope = await _scope(session, viewer_id, FeedFilter.ALL)
-    posts = await content.feed_page(session, scope, after=last_seen, limit=size)
-    count = await content.feed_count(session, scope, after=last_seen)
+    """Items newer than the last seen post, from SQL (the source of truth)."""
+    reader = await _reader(session, viewer_id, FeedFilter.ALL)
+    since = FeedCursor(id_timestamp_ms(last_seen), str(last_seen))
+    entries = await sql_entries(
+        session, reader, before=None, after_ms=since.score - 1, limit=MAX_REFRESH_COUNT
+    )
+    newer = [e for e in entries if (e.score, e.member) > (since.score, since.member)]
+    items, _ = await admit(session, reader, newer, size=MAX_REFRESH_COUNT)
+    page = items[:size]
     return FeedRefresh(
-        new_items=await present_many(session, viewer_id, posts),
-        count=count,
-        next_cursor=encode_cursor(posts[-1].id) if count > len(posts) and posts else None,
+        new_items=await present_items(session, viewer_id, page),
+        count=len(items),
+        next_cursor=cursor_of(page[-1]).encode() if len(items) > len(page) and page else None,
     )

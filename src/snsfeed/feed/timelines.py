@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from snsfeed.config import Settings
+
 SENTINEL = b"!"
 BUILDING = b"?"
 
@@ -34,6 +36,15 @@ for i, key in ipairs(KEYS) do
 end
 return n
 """
+
+
+def timeline_store(settings: Settings, redis: Any) -> TimelineStore | None:
+    """The store when Redis is configured; None means the SQL pull path only."""
+    if redis is None:
+        return None
+    return TimelineStore(
+        redis, cap=settings.timeline_cap, ttl_seconds=int(settings.timeline_active_days * 86400)
+    )
 
 
 def timeline_key(user_id: uuid.UUID | str) -> str:

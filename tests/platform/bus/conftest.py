@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -20,9 +19,7 @@ from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec
 from snsfeed.platform.bus.envelope import Event
 from snsfeed.platform.events import emit
 from snsfeed.runtime import Runtime, start_runtime, stop_runtime
-from tests.conftest import base_settings, service_unavailable, truncate_all
-
-NATS_URL = os.environ.get("SNSFEED_TEST_NATS_URL", "nats://127.0.0.1:4222")
+from tests.conftest import NATS_URL, base_settings, service_unavailable, truncate_all
 
 
 def nats_reachable() -> bool:
