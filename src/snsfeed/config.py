@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     bus_retry_delays_seconds: tuple[float, ...] = (0.5, 2.0, 10.0, 30.0)
     # How long the SQL-log bus waits at a gap in outbox sequence numbers for the missing
     # row to commit (PostgreSQL assigns them before commit) before passing the gap.
+    # How long a broker waits for an acknowledgement before redelivering (a crashed worker).
+    bus_ack_wait_seconds: float = Field(default=30.0, gt=0)
     bus_gap_grace_seconds: float = Field(default=10.0, ge=0)
     nats_stream: str = "SNSFEED_EVENTS"
     nats_subject_prefix: str = "snsfeed.events"
@@ -61,6 +63,8 @@ class Settings(BaseSettings):
     timeline_active_days: float = Field(default=7.0, gt=0)
     hot_account_followers: int = Field(default=10_000, ge=1)
     fanout_batch_size: int = Field(default=2500, ge=1)
+    # Pause between fan-out batches: spreads a huge fan-out so Redis stays responsive.
+    fanout_pause_seconds: float = Field(default=0.0, ge=0)
 
     log_level: str = "INFO"
     sql_echo: bool = False

@@ -65,6 +65,8 @@ async def _fan_out(
         async for ids in graph.follower_id_batches(session, author, batch):
             if in_flight is not None:
                 delivered += await in_flight
+                if ctx.settings.fanout_pause_seconds:
+                    await asyncio.sleep(ctx.settings.fanout_pause_seconds)
             readers = [i for i in ids if i not in exclude] if exclude else ids
             in_flight = asyncio.create_task(store.fan_out(readers, entry, batch))
         if in_flight is not None:

@@ -115,7 +115,7 @@ class JetStreamConsumer:
             durable_name=durable_name(self.spec),
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            ack_wait=30.0,
+            ack_wait=settings.bus_ack_wait_seconds,
             max_ack_pending=10_000,
         )
         return await self.js.pull_subscribe(
@@ -148,6 +148,7 @@ class JetStreamConsumer:
 
     async def process(self, msg: Any) -> None:
         event = Event.from_json(msg.data)
+        log.debug("event_received", consumer=self.spec.name, type=event.type, id=str(event.id))
         if not self.spec.wants(event.type):
             await msg.ack()
             return
