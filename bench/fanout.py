@@ -22,6 +22,8 @@ import redis.asyncio as aioredis
 from sqlalchemy import insert
 
 from snsfeed.config import Settings
+from snsfeed.content import service as content
+from snsfeed.content.schemas import ContentCreate
 from snsfeed.feed.consumers import on_content_created
 from snsfeed.feed.timelines import _FANOUT_LUA, Entry, TimelineStore, timeline_key
 from snsfeed.graph.models import Follow
@@ -30,7 +32,8 @@ from snsfeed.platform.bus.envelope import Event
 from snsfeed.platform.db import create_engine, create_sessionmaker
 from snsfeed.platform.ids import new_id
 from snsfeed.platform.migrations import upgrade_to_head
-from snsfeed.users.models import User
+from snsfeed.users.models import Role, User
+from snsfeed.users.schemas import Principal
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -88,37 +91,40 @@ async def main(followers: int, posts: int, redis_url: str, args_profile: bool = 
         prefix_keys = [timeline_key(u) for u in [author, *ids]]
 
         measured = []
-        for _ in range(posts):
-            post_id = new_id()
+        author_principal = Principal(author, "b0", Role.USER, uuid.uuid4())
+        for n in range(posts):
+            async with ctx.sessionmaker() as session:
+                data = ContentCreate(text=f"benchmark post {n}")
+                post = await content.create(session, settings, author_principal, data)
+                await session.commit()
             event = Event(
                 id=new_id(),
                 type="content.created",
                 version=1,
                 occurred_at=datetime.now(UTC),
                 actor_id=author,
-                key=str(post_id),
+                key=str(post.id),
                 payload={
-                    "content_id": str(post_id),
+                    "content_id": str(post.id),
                     "author_id": str(author),
                     "visibility": "public",
-                    "created_at": datetime.now(UTC).isoformat(),
+                    "created_at": post.created_at.isoformat(),
                 },
             )
             start = time.perf_counter()
             async with ctx.sessionmaker() as session:
-                await on_content_created(session, event, ctx)
-            measured.append((followers + 1) / (time.perf_counter() - start))
-            if args_profile:
-                from snsfeed.graph import service as graph
+                if args_profile and n == posts - 1:
+                    import cProfile
+                    import pstats
 
-                async with ctx.sessionmaker() as session:
-                    t0 = time.perf_counter()
-                    await graph.follower_ids(session, author)
-                    t1 = time.perf_counter()
-                    async for _ids in graph.follower_id_batches(session, author, 2500):
-                        pass
-                    t2 = time.perf_counter()
-                    print(f"  list {(t1 - t0) * 1000:.1f} ms, stream {(t2 - t1) * 1000:.1f} ms")
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                    await on_content_created(session, event, ctx)
+                    profiler.disable()
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+                else:
+                    await on_content_created(session, event, ctx)
+            measured.append((followers + 1) / (time.perf_counter() - start))
 
         script = redis.register_script(_FANOUT_LUA)
         baseline = []

@@ -228,3 +228,25 @@ async def test_feed_and_posting_survive_a_redis_outage_and_timelines_converge(
         cached = {m.decode() for m in await redis.zrange(timeline_key(reader_id), 0, -1)}
         assert cached - {"!"} == set(expected)
         await redis.aclose()
+
+
+async def test_api_and_worker_start_while_the_broker_is_down(cluster: Cluster) -> None:
+    cluster.redis().start()
+    wait_port(cluster.redis_port)
+    port = free_port()
+    cluster.api(port).start()
+    cluster.worker().start()
+    wait_http(port)  # answers although NATS has not started yet
+    async with http(port) as client:
+        _, author = await register(client, "author")
+        reader_id, reader = await register(client, "reader")
+        author_id = (await client.get("/api/v1/users/me", headers=author)).json()["id"]
+        assert (await client.post(f"/api/v1/users/{author_id}/follow", headers=reader)).is_success
+        await _feed_ids(client, reader)
+        r = await client.post("/api/v1/content", json={"text": "queued"}, headers=author)
+        assert r.status_code == 201, r.text
+        cluster.nats().start()
+        wait_port(cluster.nats_port)
+        redis = aioredis.Redis(port=cluster.redis_port)
+        await eventually(lambda: redis.zscore(timeline_key(reader_id), r.json()["id"]), within=60)
+        await redis.aclose()

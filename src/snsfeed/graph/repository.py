@@ -76,15 +76,16 @@ class GraphRepository:
     async def follower_id_batches(
         self, following: uuid.UUID, batch: int
     ) -> AsyncIterator[list[uuid.UUID]]:
-        """Follower ids streamed in batches (a server-side cursor on PostgreSQL)."""
-        stmt = (
-            select(Follow.follower_id)
-            .where(Follow.following_id == following)
-            .execution_options(yield_per=batch)
-        )
-        result = await self.session.stream_scalars(stmt)
+        """Follower ids streamed in batches (a server-side cursor on PostgreSQL).
+
+        Core rows rather than ORM loading: a 10k-follower fan-out spends most of its
+        time here otherwise.
+        """
+        stmt = select(Follow.follower_id).where(Follow.following_id == following)
+        conn = await self.session.connection()
+        result = await conn.stream(stmt.execution_options(yield_per=batch))
         async for part in result.partitions(batch):
-            yield list(part)
+            yield [row[0] for row in part]
 
     async def count_followers(self, user_id: uuid.UUID) -> int:
         stmt = select(func.count()).select_from(Follow).where(Follow.following_id == user_id)

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 
 from snsfeed.platform.bus import jetstream
-from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec
+from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec, sleep_or_stop
 from snsfeed.platform.bus.repository import BusRepository
 from snsfeed.platform.bus.sqllog import SqlLogConsumer
 
@@ -28,6 +28,7 @@ class EventBus:
         self.tasks: list[asyncio.Task[None]] = []
         self.nc: Any = None
         self.js: Any = None
+        self.connected = asyncio.Event()
 
     @property
     def uses_broker(self) -> bool:
@@ -35,13 +36,9 @@ class EventBus:
 
     async def start(self) -> None:
         if self.uses_broker:
-            await self._connect_broker()
-            if self.relay_enabled:
-                relay = jetstream.Relay(self.ctx, self.js)
-                self.tasks.append(asyncio.create_task(relay.run(self.stopping), name="relay"))
-            for spec in self.specs:
-                consumer = jetstream.JetStreamConsumer(self.ctx, spec, self.js)
-                self._spawn(consumer.run(self.stopping), spec.name)
+            # Connect in the background: a broker that is down must not keep the API (or a
+            # worker) from starting; events wait in the outbox meanwhile.
+            self.tasks.append(asyncio.create_task(self._run_with_broker(), name="broker"))
         else:
             for spec in self.specs:
                 self._spawn(SqlLogConsumer(self.ctx, spec).run(self.stopping), spec.name)
@@ -52,24 +49,33 @@ class EventBus:
             relay=self.relay_enabled,
         )
 
+    async def _run_with_broker(self) -> None:
+        if not await self._connect_broker():
+            return
+        runners = []
+        if self.relay_enabled:
+            runners.append(jetstream.Relay(self.ctx, self.js).run(self.stopping))
+        for spec in self.specs:
+            runners.append(jetstream.JetStreamConsumer(self.ctx, spec, self.js).run(self.stopping))
+        await asyncio.gather(*runners)
+
     def _spawn(self, coro: Any, name: str) -> None:
         self.tasks.append(asyncio.create_task(coro, name=f"consumer:{name}"))
 
-    async def _connect_broker(self) -> None:
-        # A broker that is down at start-up must not stop the API: retry until it answers.
+    async def _connect_broker(self) -> bool:
         delay = 0.2
-        while True:
+        while not self.stopping.is_set():
             try:
                 self.nc = await jetstream.connect(self.ctx.settings)
                 self.js = self.nc.jetstream()
                 await jetstream.ensure_streams(self.js, self.ctx.settings)
-                return
+                self.connected.set()
+                return True
             except Exception as exc:
-                if self.stopping.is_set():
-                    raise
                 log.warning("broker_unavailable", error=repr(exc), retry_in=delay)
-                await asyncio.sleep(delay)
+                await sleep_or_stop(self.stopping, delay)
                 delay = min(delay * 2, 5.0)
+        return False
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
         """Finish in-flight events, then stop; unfinished ones are redelivered later."""
@@ -90,6 +96,8 @@ class EventBus:
             repo = BusRepository(session)
             if self.uses_broker:
                 unpublished = await repo.count_unpublished()
+                if not self.connected.is_set():
+                    return unpublished + 1  # nothing can be handled before the broker answers
                 return unpublished + await jetstream.pending(
                     self.js, self.ctx.settings.nats_stream, self.specs
                 )
