@@ -54,7 +54,7 @@ async def populate(settings: Settings, n_users: int, follows: int, posts: int) -
     async with runtime.sessionmaker() as session:
         for n in range(n_users):
             data = RegisterRequest(
-                username=f"bench{n}", email=f"bench{n}@bench.invalid", password=PASSWORD
+                username=f"bench{n}", email=f"bench{n}@example.org", password=PASSWORD
             )
             user = await users.register(session, hasher, data)
             people.append(Principal(user.id, user.username, Role.USER, uuid.uuid4()))

@@ -177,3 +177,36 @@ async def test_profile_of_a_user_who_blocked_me_is_404(api: Api) -> None:
     by_name = await api.client.get("/api/v1/users/by-username/alice", headers=bob.headers)
     assert by_id.status_code == 404
     assert by_name.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"bio": "a\u0000b"},
+        {"full_name": "nul\u0000name"},
+        {"profile_pic_url": "https://example.org/" + "p" * 500},
+    ],
+    ids=["nul-bio", "nul-full-name", "overlong-picture-url"],
+)
+async def test_unstorable_profile_fields_are_rejected_with_422(
+    api: Api, client: httpx.AsyncClient, body: dict[str, str]
+) -> None:
+    me = await api.register()
+    r = await client.patch("/api/v1/users/me", json=body, headers=me.headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "validation_error"
+
+
+async def test_nul_in_registration_full_name_is_rejected_with_422(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.post(
+        "/api/v1/users",
+        json={
+            "username": "nulname",
+            "email": "nul@example.org",
+            "password": "password123",
+            "full_name": "a\u0000b",
+        },
+    )
+    assert r.status_code == 422, r.text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,34 +11,26 @@ from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.content.models import Post, PostHashtag, Visibility
+from snsfeed.content.schemas import FeedScope
 
 _SHARED = (Visibility.PUBLIC.value, Visibility.FOLLOWERS.value)
 COUNTERS = ("likes_count", "comments_count", "shares_count", "views_count")
 
 
-@dataclass(frozen=True)
-class FeedScope:
-    """Which posts a home feed shows: the viewer's own, and followed authors' shared ones."""
-
-    viewer_id: uuid.UUID
-    followed_ids: Sequence[uuid.UUID]
-    hidden_author_ids: set[uuid.UUID]
-    content_type: str | None = None
-    include_own: bool = True
-
-    def condition(self) -> ColumnElement[bool]:
-        followed = [a for a in self.followed_ids if a not in self.hidden_author_ids]
-        clauses: list[ColumnElement[bool]] = []
-        if self.include_own:
-            clauses.append(Post.author_id == self.viewer_id)
-        if followed:
-            clauses.append(and_(Post.author_id.in_(followed), Post.visibility.in_(_SHARED)))
-        if not clauses:
-            return false()
-        condition = and_(Post.deleted_at.is_(None), or_(*clauses))
-        if self.content_type is not None:
-            condition = and_(condition, Post.content_type == self.content_type)
-        return condition
+def feed_condition(scope: FeedScope) -> ColumnElement[bool]:
+    """The SQL side of a feed scope: own posts, and followed authors' shared ones."""
+    followed = [a for a in scope.followed_ids if a not in scope.hidden_author_ids]
+    clauses: list[ColumnElement[bool]] = []
+    if scope.include_own:
+        clauses.append(Post.author_id == scope.viewer_id)
+    if followed:
+        clauses.append(and_(Post.author_id.in_(followed), Post.visibility.in_(_SHARED)))
+    if not clauses:
+        return false()
+    condition = and_(Post.deleted_at.is_(None), or_(*clauses))
+    if scope.content_type is not None:
+        condition = and_(condition, Post.content_type == scope.content_type)
+    return condition
 
 
 class ContentRepository:
@@ -103,7 +94,7 @@ class ContentRepository:
         offset: int = 0,
         limit: int,
     ) -> Sequence[Post]:
-        stmt = select(Post).where(scope.condition())
+        stmt = select(Post).where(feed_condition(scope))
         if before is not None:
             stmt = stmt.where(Post.id < before)
         if after is not None:
@@ -112,7 +103,7 @@ class ContentRepository:
         return (await self.session.execute(stmt)).scalars().all()
 
     async def feed_count(self, scope: FeedScope, *, after: uuid.UUID | None = None) -> int:
-        stmt = select(func.count()).select_from(Post).where(scope.condition())
+        stmt = select(func.count()).select_from(Post).where(feed_condition(scope))
         if after is not None:
             stmt = stmt.where(Post.id > after)
         return int((await self.session.execute(stmt)).scalar_one())

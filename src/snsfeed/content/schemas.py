@@ -1,36 +1,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AliasChoices, AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from snsfeed.content.models import ContentType, Visibility
+from snsfeed.platform.validation import StorableText, url_at_most
 from snsfeed.users.schemas import UserSummary
 
 # The ``link_url`` column's width; longer URLs must be a 422, not a database error.
 MAX_LINK_URL_LENGTH = 2048
 
 
-def _storable_text(value: str) -> str:
-    # PostgreSQL text cannot hold U+0000 and no UTF-8 encoder accepts a lone surrogate
-    # (JSON allows both as escapes): refuse them here instead of failing in the driver.
-    if "\x00" in value:
-        raise ValueError("text must not contain the NUL character (U+0000)")
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise ValueError("text must not contain unpaired surrogates")
-    return value
-
-
-def _storable_url(value: AnyHttpUrl) -> AnyHttpUrl:
-    if len(str(value)) > MAX_LINK_URL_LENGTH:
-        raise ValueError(f"URL must be at most {MAX_LINK_URL_LENGTH} characters")
-    return value
-
-
-PostText = Annotated[str, AfterValidator(_storable_text)]
-LinkUrl = Annotated[AnyHttpUrl, AfterValidator(_storable_url)]
+PostText = StorableText
+LinkUrl = Annotated[AnyHttpUrl, AfterValidator(url_at_most(MAX_LINK_URL_LENGTH))]
 
 
 class ContentCreate(BaseModel):
@@ -97,3 +84,14 @@ class ContentOut(BaseModel):
 class ContentList(BaseModel):
     items: list[ContentOut]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class FeedScope:
+    """Which posts a home feed shows: the viewer's own, and followed authors' shared ones."""
+
+    viewer_id: uuid.UUID
+    followed_ids: Sequence[uuid.UUID]
+    hidden_author_ids: set[uuid.UUID]
+    content_type: str | None = None
+    include_own: bool = True

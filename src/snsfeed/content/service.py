@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from snsfeed.config import Settings
 from snsfeed.content.models import ContentType, Post, Visibility
 from snsfeed.content.parsing import extract_hashtags, extract_mentions
-from snsfeed.content.repository import ContentRepository, FeedScope
-from snsfeed.content.schemas import ContentCreate, ContentUpdate
+from snsfeed.content.repository import ContentRepository
+from snsfeed.content.schemas import ContentCreate, ContentUpdate, FeedScope
 from snsfeed.graph import service as graph
 from snsfeed.platform.errors import Forbidden, NotFound, Unprocessable
 from snsfeed.platform.events import emit, on_event

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.content import service as content
 from snsfeed.content.models import Post, Visibility
-from snsfeed.content.repository import FeedScope
+from snsfeed.content.schemas import FeedScope
 from snsfeed.engagement import service as engagement
 from snsfeed.feed.cursor import FeedCursor
 from snsfeed.feed.timelines import Entry

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.content import service as content
 from snsfeed.content.presenter import present_many
-from snsfeed.content.repository import FeedScope
+from snsfeed.content.schemas import FeedScope
 from snsfeed.feed.cursor import FeedCursor
 from snsfeed.feed.home import home_entries
 from snsfeed.feed.pipeline import PageItem, Reader, admit, cursor_of, sql_entries

@@ -5,8 +5,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
 
+from snsfeed.platform.validation import StorableText, url_at_most
 from snsfeed.users.models import Role
 
 Username = Annotated[
@@ -40,14 +49,14 @@ class RegisterRequest(StrictModel):
     username: Username = Field(description="3–30 characters of a–z, 0–9 and _; stored lower-case")
     email: EmailStr
     password: Password = Field(description="At least 8 characters")
-    full_name: Annotated[str, StringConstraints(max_length=255)] | None = None
-    bio: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    full_name: Annotated[StorableText, StringConstraints(max_length=255)] | None = None
+    bio: Annotated[StorableText, StringConstraints(max_length=1000)] | None = None
 
 
 class ProfileUpdate(StrictModel):
-    full_name: Annotated[str, StringConstraints(max_length=255)] | None = None
-    bio: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    profile_pic_url: AnyHttpUrl | None = None
+    full_name: Annotated[StorableText, StringConstraints(max_length=255)] | None = None
+    bio: Annotated[StorableText, StringConstraints(max_length=1000)] | None = None
+    profile_pic_url: Annotated[AnyHttpUrl, AfterValidator(url_at_most(500))] | None = None
 
 
 class UserSummary(BaseModel):
