@@ -150,3 +150,77 @@ async def test_consumer_passes_a_gap_older_than_the_grace_period(sql_runtime: Ru
     ).process_batch()
     assert consumed == 1
     assert len(recorder.seen) == 1
+
+
+async def test_dead_letter_replay_runs_the_consumer_again_and_marks_it(
+    sql_runtime: Runtime,
+) -> None:
+    from snsfeed.platform.bus.consumer import _registry, register_consumer
+    from snsfeed.platform.bus.repository import BusRepository
+    from snsfeed.worker import list_dead_letters, replay_dead_letters
+
+    recorder = Recorder("replayable", always_fail={"bad"})
+    register_consumer(recorder.spec({"bad"}))
+    try:
+        bus = EventBus(sql_runtime.consumer_context, [recorder.spec({"bad"})])
+        await bus.start()
+        ids = await write_events(sql_runtime, ["bad"])
+        await bus.wait_idle(within_seconds=5)
+        await bus.stop()
+        letters = await list_dead_letters(sql_runtime.settings, "replayable", False)
+        assert [d.event_id for d in letters] == ids
+
+        recorder.always_fail.clear()  # the bug is fixed; replay
+        outcomes = await replay_dead_letters(sql_runtime.settings, [letters[0].id])
+        assert outcomes == [(str(letters[0].id), "replayed")]
+        assert [e.id for e in recorder.seen] == ids
+        async with sql_runtime.sessionmaker() as session:
+            open_letters = await BusRepository(session).dead_letters("replayable", False)
+        assert open_letters == []
+    finally:
+        _registry.pop("replayable", None)
+
+
+async def test_replay_that_fails_again_leaves_the_dead_letter_open(sql_runtime: Runtime) -> None:
+    from snsfeed.platform.bus.consumer import _registry, register_consumer
+    from snsfeed.worker import list_dead_letters, replay_dead_letters
+
+    recorder = Recorder("stubborn", always_fail={"bad"})
+    register_consumer(recorder.spec({"bad"}))
+    try:
+        bus = EventBus(sql_runtime.consumer_context, [recorder.spec({"bad"})])
+        await bus.start()
+        await write_events(sql_runtime, ["bad"])
+        await bus.wait_idle(within_seconds=5)
+        await bus.stop()
+        outcomes = await replay_dead_letters(sql_runtime.settings, None)
+        assert len(outcomes) == 1 and outcomes[0][1].startswith("failed again")
+        assert len(await list_dead_letters(sql_runtime.settings, "stubborn", False)) == 1
+    finally:
+        _registry.pop("stubborn", None)
+
+
+async def test_stopping_finishes_the_event_in_flight(sql_runtime: Runtime) -> None:
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec
+    from snsfeed.platform.bus.envelope import Event
+
+    started = asyncio.Event()
+    finished: list[Event] = []
+
+    async def slow(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
+        started.set()
+        await asyncio.sleep(0.3)
+        finished.append(event)
+
+    spec = ConsumerSpec(name="slow", handler=slow, event_types=frozenset({"a.x"}))
+    bus = EventBus(sql_runtime.consumer_context, [spec])
+    await bus.start()
+    ids = await write_events(sql_runtime, ["a.x"])
+    await asyncio.wait_for(started.wait(), timeout=5)
+    await bus.stop(grace_seconds=5)
+    assert [e.id for e in finished] == ids
+    assert await bus.backlog() == 0  # its offset was committed before the process stopped
