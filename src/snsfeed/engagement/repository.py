@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.engagement.models import Comment, Reaction, Share
@@ -43,18 +43,24 @@ class EngagementRepository:
         )
         return bool((await self.session.execute(stmt)).rowcount == 1)  # type: ignore[attr-defined]
 
-    async def liked_among(
+    async def states_among(
         self, user_id: uuid.UUID, content_ids: Iterable[uuid.UUID]
-    ) -> set[uuid.UUID]:
+    ) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+        """(liked, shared) among these posts, in one round trip."""
         ids = list(content_ids)
         if not ids:
-            return set()
-        stmt = select(Reaction.content_id).where(
+            return set(), set()
+        likes = select(Reaction.content_id.label("content_id"), literal("l").label("kind")).where(
             Reaction.user_id == user_id,
             Reaction.content_id.in_(ids),
             Reaction.reaction_type == LIKE,
         )
-        return set((await self.session.execute(stmt)).scalars())
+        shares = select(Share.content_id, literal("s")).where(
+            Share.user_id == user_id, Share.content_id.in_(ids)
+        )
+        rows = (await self.session.execute(union_all(likes, shares))).all()
+        liked = {r.content_id for r in rows if r.kind == "l"}
+        return liked, {r.content_id for r in rows if r.kind == "s"}
 
     async def add_share(self, user_id: uuid.UUID, content_id: uuid.UUID) -> bool:
         return await insert_ignore(

@@ -195,9 +195,7 @@ async def viewer_state(
     session: AsyncSession, viewer_id: uuid.UUID, post_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, ViewerState]:
     ids = list(post_ids)
-    repo = EngagementRepository(session)
-    liked = await repo.liked_among(viewer_id, ids)
-    shared = await repo.shared_among(viewer_id, ids)
+    liked, shared = await EngagementRepository(session).states_among(viewer_id, ids)
     return {pid: ViewerState(liked=pid in liked, shared=pid in shared) for pid in ids}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from snsfeed.feed import service
 from snsfeed.feed.cursor import FeedCursor
@@ -37,13 +37,13 @@ async def home_feed(
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     cursor: Annotated[str | None, Query()] = None,
     filter: Annotated[FeedFilter, Query()] = FeedFilter.ALL,
-) -> FeedPage:
+) -> Response:
     if cursor is None and (page - 1) * size > service.MAX_OFFSET_ITEMS:
         raise BadRequest(
             f"Offset pages reach {service.MAX_OFFSET_ITEMS} items deep; use `cursor` beyond that",
             code="page_too_deep",
         )
-    return await service.home_page(
+    result = await service.home_page(
         session,
         request.app.state.timeline_store,
         me.id,
@@ -52,6 +52,8 @@ async def home_feed(
         cursor=FeedCursor.decode(cursor),
         feed_filter=filter,
     )
+    # The page is a validated model already: serialise it once, skip response re-validation.
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -44,10 +44,11 @@ class Reader:
         content_type: str | None = None,
         include_own: bool = True,
     ) -> Reader:
+        following, hidden = await graph.reader_facts(session, viewer_id)
         return cls(
             id=viewer_id,
-            following=frozenset(await graph.following_ids(session, viewer_id)),
-            hidden=frozenset(await graph.hidden_from_feed(session, viewer_id)),
+            following=frozenset(following),
+            hidden=frozenset(hidden),
             content_type=content_type,
             include_own=include_own,
         )

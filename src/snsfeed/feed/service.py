@@ -54,8 +54,9 @@ async def present_items(
         if body is None or (item.entry.shared_by is not None and sharer is None):
             continue  # author or sharer deleted their account meanwhile
         out.append(
-            FeedItem(
-                **body.model_dump(),
+            # Built from already-validated parts: no second validation pass per item.
+            FeedItem.model_construct(
+                **dict(body),
                 shared_by=sharer,
                 shared_at=item.entry.at if item.entry.shared_by else None,
             )

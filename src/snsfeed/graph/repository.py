@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.graph.models import Block, Follow, Mute
@@ -46,6 +46,19 @@ class GraphRepository:
     async def following_ids(self, follower: uuid.UUID) -> list[uuid.UUID]:
         stmt = select(Follow.following_id).where(Follow.follower_id == follower)
         return list((await self.session.execute(stmt)).scalars())
+
+    async def reader_facts(self, user_id: uuid.UUID) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
+        """(whom the user follows, whom they must not see) in one round trip."""
+        follows = select(Follow.following_id.label("other"), literal("f").label("kind")).where(
+            Follow.follower_id == user_id
+        )
+        blocked = select(Block.blocked_id, literal("h")).where(Block.blocker_id == user_id)
+        blockers = select(Block.blocker_id, literal("h")).where(Block.blocked_id == user_id)
+        muted = select(Mute.muted_id, literal("h")).where(Mute.muter_id == user_id)
+        rows = (await self.session.execute(union_all(follows, blocked, blockers, muted))).all()
+        following = [row.other for row in rows if row.kind == "f"]
+        hidden = {row.other for row in rows if row.kind == "h"}
+        return following, hidden
 
     async def follower_ids(self, following: uuid.UUID) -> list[uuid.UUID]:
         stmt = select(Follow.follower_id).where(Follow.following_id == following)

@@ -164,6 +164,13 @@ async def blocked_either_way(session: AsyncSession, user_id: uuid.UUID) -> set[u
     return await GraphRepository(session).blocked_either_way(user_id)
 
 
+async def reader_facts(
+    session: AsyncSession, user_id: uuid.UUID
+) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
+    """Whom the user follows, and the authors hidden from their feed (blocks, mutes)."""
+    return await GraphRepository(session).reader_facts(user_id)
+
+
 async def hidden_from_feed(session: AsyncSession, user_id: uuid.UUID) -> set[uuid.UUID]:
     """Authors whose posts never reach this user's home feed: blocked either way, or muted."""
     repo = GraphRepository(session)
