@@ -205,6 +205,13 @@ async def main(opts: argparse.Namespace) -> None:
         procs.append(app)
         auth = {"Authorization": f"Bearer {tokens[0]}"}
         wait_http("http://127.0.0.1:8102/api/v1/feed", auth)
+        # Warm every reader's timeline (the first read builds it from SQL).
+        for token in tokens:
+            request = urllib.request.Request(
+                "http://127.0.0.1:8102/api/v1/feed", headers={"Authorization": f"Bearer {token}"}
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
         run_wrk("http://127.0.0.1:8102/api/v1/feed", 3, opts.connections, tokens_file)  # warm-up
         rps, p99 = run_wrk(
             "http://127.0.0.1:8102/api/v1/feed", opts.duration, opts.connections, tokens_file
