@@ -106,6 +106,13 @@ def wait_http(url: str, headers: dict[str, str] | None = None, within: float = 3
     raise RuntimeError(f"{url} did not come up")
 
 
+def warm_timelines(url: str, tokens: list[str]) -> None:
+    for token in tokens:
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+
 def run_wrk(
     url: str, duration: int, connections: int, tokens_file: Path | None
 ) -> tuple[float, float]:
@@ -206,12 +213,7 @@ async def main(opts: argparse.Namespace) -> None:
         auth = {"Authorization": f"Bearer {tokens[0]}"}
         wait_http("http://127.0.0.1:8102/api/v1/feed", auth)
         # Warm every reader's timeline (the first read builds it from SQL).
-        for token in tokens:
-            request = urllib.request.Request(
-                "http://127.0.0.1:8102/api/v1/feed", headers={"Authorization": f"Bearer {token}"}
-            )
-            with urllib.request.urlopen(request, timeout=30) as response:
-                response.read()
+        await asyncio.to_thread(warm_timelines, "http://127.0.0.1:8102/api/v1/feed", tokens)
         run_wrk("http://127.0.0.1:8102/api/v1/feed", 3, opts.connections, tokens_file)  # warm-up
         rps, p99 = run_wrk(
             "http://127.0.0.1:8102/api/v1/feed", opts.duration, opts.connections, tokens_file
