@@ -176,13 +176,6 @@ async def get_visible(
     return post
 
 
-async def visible_ids(
-    session: AsyncSession, viewer_id: uuid.UUID | None, ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, Post]:
-    posts = await ContentRepository(session).get_many(ids)
-    return {pid: p for pid, p in posts.items() if await can_view(session, viewer_id, p)}
-
-
 async def _author_visibilities(
     session: AsyncSession, viewer_id: uuid.UUID | None, author_id: uuid.UUID
 ) -> list[str]:
@@ -213,22 +206,6 @@ async def count_by_author(
 ) -> int:
     visibilities = await _author_visibilities(session, viewer_id, author_id)
     return await ContentRepository(session).count_by_author(author_id, visibilities)
-
-
-async def feed_scope(
-    session: AsyncSession,
-    viewer_id: uuid.UUID,
-    *,
-    content_type: ContentType | None = None,
-    include_own: bool = True,
-) -> FeedScope:
-    return FeedScope(
-        viewer_id=viewer_id,
-        followed_ids=await graph.following_ids(session, viewer_id),
-        hidden_author_ids=await graph.hidden_from_feed(session, viewer_id),
-        content_type=content_type.value if content_type else None,
-        include_own=include_own,
-    )
 
 
 async def feed_page(

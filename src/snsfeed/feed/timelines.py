@@ -184,9 +184,6 @@ class TimelineStore:
         entries = [e for m, s in rows if (e := Entry.parse(m, s)) is not None]
         return entries, card - 1 >= self.cap
 
-    async def size(self, user_id: uuid.UUID) -> int:
-        return max(0, int(await self.redis.zcard(timeline_key(user_id))) - 1)
-
     async def delete(self, user_id: uuid.UUID) -> None:
         await self.redis.delete(timeline_key(user_id))
 

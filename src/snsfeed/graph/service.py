@@ -171,12 +171,6 @@ async def reader_facts(
     return await GraphRepository(session).reader_facts(user_id)
 
 
-async def hidden_from_feed(session: AsyncSession, user_id: uuid.UUID) -> set[uuid.UUID]:
-    """Authors whose posts never reach this user's home feed: blocked either way, or muted."""
-    repo = GraphRepository(session)
-    return await repo.blocked_either_way(user_id) | await repo.muted_ids(user_id)
-
-
 async def following_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return await GraphRepository(session).following_ids(user_id)
 

@@ -34,17 +34,6 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
-    def envelope(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "type": self.type,
-            "version": self.version,
-            "occurred_at": self.occurred_at.isoformat(),
-            "actor_id": str(self.actor_id) if self.actor_id else None,
-            "key": self.key,
-            "payload": self.payload,
-        }
-
 
 def record_event(
     session: AsyncSession,

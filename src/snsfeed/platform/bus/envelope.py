@@ -59,7 +59,3 @@ class Event:
             key=raw["key"],
             payload=raw["payload"],
         )
-
-    @property
-    def subject_suffix(self) -> str:
-        return self.type
