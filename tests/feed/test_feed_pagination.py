@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.helpers import Account, Api
 
@@ -152,3 +154,17 @@ async def test_total_counts_the_whole_feed(api: Api) -> None:
     body = await api.feed(me, size=1)
     assert body["total"] == 5
     assert len(body["items"]) == 1
+
+
+@pytest.mark.parametrize("score", ["99999999999999999999", "-99999999999999999999"])
+async def test_crafted_cursor_with_an_extreme_time_is_not_a_server_error(
+    api: Api, client: httpx.AsyncClient, score: str
+) -> None:
+    import base64
+
+    me = await api.register()
+    await api.post(me)
+    raw = f"{score}:{uuid.uuid4()}".encode()
+    cursor = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    r = await client.get("/api/v1/feed", params={"cursor": cursor}, headers=me.headers)
+    assert r.status_code == 200, r.text

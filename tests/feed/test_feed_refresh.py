@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from snsfeed.platform.ids import id_floor_for_ms, id_timestamp_ms
 from tests.helpers import Account, Api
@@ -115,3 +116,17 @@ async def test_random_uuid4_is_accepted(api: Api, client: httpx.AsyncClient) -> 
 async def test_anonymous_refresh_is_401(client: httpx.AsyncClient) -> None:
     r = await client.get(URL, headers={"X-Last-Seen-Id": str(uuid.uuid4())})
     assert r.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "last_seen",
+    ["ffffffff-ffff-4fff-bfff-ffffffffffff", "00000000-0000-4000-8000-000000000000"],
+    ids=["far-future-bits", "zero-time"],
+)
+async def test_extreme_time_bits_in_last_seen_id_are_not_a_server_error(
+    api: Api, client: httpx.AsyncClient, last_seen: str
+) -> None:
+    me = await api.register()
+    await api.post(me)
+    r = await _refresh(client, me, last_seen)
+    assert r.status_code == 200, r.text

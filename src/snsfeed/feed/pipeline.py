@@ -83,6 +83,15 @@ def below(entries: Iterable[Entry], cursor: FeedCursor | None) -> list[Entry]:
     return [e for e in ordered if sort_key(e) < (cursor.score, cursor.member)]
 
 
+# The last millisecond of year 9999: any time bound beyond it (a random UUIDv4 read as a
+# UUIDv7, a crafted cursor) means "no limit", never an overflow.
+_MAX_MS = 253_402_300_799_999
+
+
+def _bounded(ms: int) -> int:
+    return max(0, min(ms, _MAX_MS))
+
+
 def _ms_to_datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
@@ -102,16 +111,16 @@ async def sql_entries(
         hidden_author_ids=set(reader.hidden),
     )
     # Inclusive bounds (+1 ms): same-millisecond ties are cut by ``below`` afterwards.
-    before_id = id_floor_for_ms(before.score + 1) if before else None
-    after_id = id_floor_for_ms(after_ms + 1) if after_ms is not None else None
+    before_id = id_floor_for_ms(_bounded(before.score + 1)) if before else None
+    after_id = id_floor_for_ms(_bounded(after_ms + 1)) if after_ms is not None else None
     posts = await content.feed_page(session, scope, before=before_id, after=after_id, limit=limit)
     entries = [Entry(p.id, id_timestamp_ms(p.id)) for p in posts]
     sharers = [reader.id, *sorted(reader.following - reader.hidden)]
     shares = await engagement.shares_by_users(
         session,
         sharers,
-        before=_ms_to_datetime(before.score + 1) if before else None,
-        after=_ms_to_datetime(after_ms + 1) if after_ms is not None else None,
+        before=_ms_to_datetime(_bounded(before.score + 1)) if before else None,
+        after=_ms_to_datetime(_bounded(after_ms + 1)) if after_ms is not None else None,
         limit=limit,
     )
     entries += [
