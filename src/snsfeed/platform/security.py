@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from snsfeed.config import Settings
 from snsfeed.platform.time import utcnow
 
 ALGORITHM = "ES256"
+# Verified access tokens remembered per process (a few hundred bytes each).
+_VERIFIED_CACHE_SIZE = 10_000
 
 
 class KeyConfigError(RuntimeError):
@@ -140,6 +143,7 @@ class TokenSigner:
         self._public = key.private_key.public_key()
         self._issuer = settings.jwt_issuer
         self._ttl = settings.access_token_ttl_seconds
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     @property
     def jwks(self) -> dict[str, Any]:
@@ -165,6 +169,26 @@ class TokenSigner:
         )
 
     def verify(self, token: str) -> dict[str, Any] | None:
+        """Claims of a valid token, else None.
+
+        Signature checks are remembered per token until the token expires: a request
+        is checked by the rate limiter and by authentication, and clients reuse one
+        access token for many requests.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached["exp"] > utcnow().timestamp():
+                self._verified.move_to_end(token)
+                return cached
+            del self._verified[token]
+        claims = self._verify_signature(token)
+        if claims is not None:
+            self._verified[token] = claims
+            if len(self._verified) > _VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _verify_signature(self, token: str) -> dict[str, Any] | None:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("kid") != self._key.kid:
