@@ -161,6 +161,14 @@ class Cluster:
         cli = [sys.executable, "-m", "snsfeed.cli"]
         return self._add(name, [*cli, "worker", "--consumer", "timelines"], env)
 
+    def start_api_and_worker(self) -> int:
+        """One API process and one worker; returns the API's port once it answers."""
+        port = free_port()
+        self.api(port).start()
+        self.worker().start()
+        wait_http(port)
+        return port
+
     def stop_all(self) -> None:
         for process in reversed(self.processes):
             process.stop()
@@ -223,3 +231,8 @@ async def register(client: httpx.AsyncClient, name: str) -> tuple[str, dict[str,
     )
     assert token.status_code == 200, token.text
     return r.json()["id"], {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+async def follow(client: httpx.AsyncClient, follower: dict[str, str], author_id: str) -> None:
+    r = await client.post(f"/api/v1/users/{author_id}/follow", headers=follower)
+    assert r.is_success, r.text

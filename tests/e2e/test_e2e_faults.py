@@ -26,10 +26,9 @@ from snsfeed.users.schemas import Principal
 from tests.e2e.conftest import (
     Cluster,
     eventually,
-    free_port,
+    follow,
     http,
     register,
-    wait_http,
     wait_port,
 )
 
@@ -146,18 +145,13 @@ async def test_posts_made_while_nats_is_down_are_delivered_after_it_returns(
     nats.start()
     wait_port(cluster.redis_port)
     wait_port(cluster.nats_port)
-    port = free_port()
-    cluster.api(port).start()
-    cluster.worker().start()
-    wait_http(port)
+    port = cluster.start_api_and_worker()
     async with http(port) as client:
         _, author = await register(client, "author")
         readers = [await register(client, f"reader{n}") for n in range(3)]
         author_id = (await client.get("/api/v1/users/me", headers=author)).json()["id"]
         for _, headers in readers:
-            assert (
-                await client.post(f"/api/v1/users/{author_id}/follow", headers=headers)
-            ).is_success
+            await follow(client, headers, author_id)
             await _feed_ids(client, headers)  # builds the timeline: fan-out target from now on
         posts = []
         r = await client.post("/api/v1/content", json={"text": "before"}, headers=author)
@@ -196,15 +190,12 @@ async def test_feed_and_posting_survive_a_redis_outage_and_timelines_converge(
     cluster.nats().start()
     wait_port(cluster.redis_port)
     wait_port(cluster.nats_port)
-    port = free_port()
-    cluster.api(port).start()
-    cluster.worker().start()
-    wait_http(port)
+    port = cluster.start_api_and_worker()
     async with http(port) as client:
         _, author = await register(client, "author")
         reader_id, reader = await register(client, "reader")
         author_id = (await client.get("/api/v1/users/me", headers=author)).json()["id"]
-        assert (await client.post(f"/api/v1/users/{author_id}/follow", headers=reader)).is_success
+        await follow(client, reader, author_id)
         first = (await client.post("/api/v1/content", json={"text": "one"}, headers=author)).json()
         await eventually(lambda: _equals(client, reader, [first["id"]]), within=30)
 
@@ -233,15 +224,12 @@ async def test_feed_and_posting_survive_a_redis_outage_and_timelines_converge(
 async def test_api_and_worker_start_while_the_broker_is_down(cluster: Cluster) -> None:
     cluster.redis().start()
     wait_port(cluster.redis_port)
-    port = free_port()
-    cluster.api(port).start()
-    cluster.worker().start()
-    wait_http(port)  # answers although NATS has not started yet
+    port = cluster.start_api_and_worker()  # answers although NATS has not started yet
     async with http(port) as client:
         _, author = await register(client, "author")
         reader_id, reader = await register(client, "reader")
         author_id = (await client.get("/api/v1/users/me", headers=author)).json()["id"]
-        assert (await client.post(f"/api/v1/users/{author_id}/follow", headers=reader)).is_success
+        await follow(client, reader, author_id)
         await _feed_ids(client, reader)
         r = await client.post("/api/v1/content", json={"text": "queued"}, headers=author)
         assert r.status_code == 201, r.text
