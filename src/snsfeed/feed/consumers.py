@@ -143,7 +143,7 @@ async def _drop_author(
 async def on_followed(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
     store = store_for(ctx)
     follower, followee = _uuid(event, "follower_id"), _uuid(event, "followee_id")
-    count, _ = await graph.counts(session, followee)
+    count = await graph.follower_count(session, followee)
     await store.set_hot(followee, count >= ctx.settings.hot_account_followers)
     if await graph.is_following(session, follower, followee):  # not undone since
         await _merge_author(session, store, follower, followee)
@@ -152,7 +152,7 @@ async def on_followed(session: AsyncSession, event: Event, ctx: ConsumerContext)
 async def on_unfollowed(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
     store = store_for(ctx)
     follower, followee = _uuid(event, "follower_id"), _uuid(event, "followee_id")
-    count, _ = await graph.counts(session, followee)
+    count = await graph.follower_count(session, followee)
     await store.set_hot(followee, count >= ctx.settings.hot_account_followers)
     if not await graph.is_following(session, follower, followee):  # not re-followed since
         await _drop_author(session, store, follower, followee)
