@@ -1,0 +1,1 @@
+"""Real-time delivery to users' open WebSocket streams (``/ws/feed``)."""
