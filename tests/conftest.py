@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from snsfeed.app import create_app
 from snsfeed.config import Settings
 from snsfeed.models import Base
+from snsfeed.platform import cache
 from snsfeed.platform.migrations import upgrade_to_head
 from snsfeed.platform.security import write_new_key
 from tests.helpers import Api
@@ -187,6 +188,10 @@ async def reset_state(app: FastAPI) -> None:
     await truncate_all(app.state.engine)
     if runtime.redis is not None:
         await runtime.redis.flushdb()
+    # Both profiles' apps live in this process; the near cache is per process, so the
+    # test's app gets its own, empty.
+    cache.install(runtime.near_cache)
+    runtime.near_cache.clear_local()
 
 
 @pytest.fixture

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # Pause between fan-out batches: spreads a huge fan-out so Redis stays responsive.
     fanout_pause_seconds: float = Field(default=0.0, ge=0)
 
+    # near cache of post documents, author summaries, reader facts and principals:
+    # L1 in each process, L2 in Redis (when configured); both invalidated on change.
+    cache_l1_ttl_seconds: float = Field(default=30.0, gt=0)
+    cache_l1_size: int = Field(default=50_000, ge=100)
+    cache_l2_ttl_seconds: int = Field(default=300, ge=1)
+
     log_level: str = "INFO"
     sql_echo: bool = False
 

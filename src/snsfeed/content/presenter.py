@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from snsfeed.content.models import ContentType, Post, Visibility
-from snsfeed.content.schemas import ContentBody, ContentOut, EngagementCounts, ViewerState
+from snsfeed.content.documents import document_of
+from snsfeed.content.models import Post
+from snsfeed.content.schemas import ContentOut, ViewerState
 from snsfeed.engagement import service as engagement
 from snsfeed.platform.errors import NotFound
 from snsfeed.users import service as users
@@ -30,27 +31,9 @@ async def present_many(
             continue
         out.append(
             ContentOut(
-                id=post.id,
-                author_id=post.author_id,
+                **dict(document_of(post)),
                 author=author,
-                content_type=ContentType(post.content_type),
-                visibility=Visibility(post.visibility),
-                content=ContentBody(
-                    text=post.text,
-                    media_urls=list(post.media_urls),
-                    hashtags=list(post.hashtags),
-                    mentions=[uuid.UUID(m) for m in post.mentions],
-                    link_url=post.link_url,
-                ),
-                engagement=EngagementCounts(
-                    likes_count=post.likes_count,
-                    comments_count=post.comments_count,
-                    shares_count=post.shares_count,
-                    views_count=post.views_count,
-                ),
                 viewer=states.get(post.id) if viewer_id is not None else None,
-                created_at=post.created_at,
-                updated_at=post.updated_at,
             )
         )
     return out

@@ -116,10 +116,13 @@ class ContentRepository:
         values: dict[str, Any] = {counter: column + delta}
         await self.session.execute(update(Post).where(Post.id == post_id).values(**values))
 
-    async def soft_delete_by_author(self, author_id: uuid.UUID, now: datetime, reason: str) -> None:
+    async def soft_delete_by_author(
+        self, author_id: uuid.UUID, now: datetime, reason: str
+    ) -> list[uuid.UUID]:
         stmt = (
             update(Post)
             .where(Post.author_id == author_id, Post.deleted_at.is_(None))
             .values(deleted_at=now, deletion_reason=reason)
+            .returning(Post.id)
         )
-        await self.session.execute(stmt)
+        return list((await self.session.execute(stmt)).scalars())

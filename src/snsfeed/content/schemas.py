@@ -66,19 +66,24 @@ class ViewerState(BaseModel):
     shared: bool = False
 
 
-class ContentOut(BaseModel):
+class PostDocument(BaseModel):
+    """A post as every reader sees it: what the post cache holds (no author, no viewer)."""
+
     id: uuid.UUID
     author_id: uuid.UUID
-    author: UserSummary
     content_type: ContentType
     visibility: Visibility
     content: ContentBody
     engagement: EngagementCounts
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContentOut(PostDocument):
+    author: UserSummary
     viewer: ViewerState | None = Field(
         default=None, description="The caller's own state (absent for anonymous callers)"
     )
-    created_at: datetime
-    updated_at: datetime
 
 
 class ContentList(BaseModel):

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.config import Settings
+from snsfeed.content.documents import Document, forget
+from snsfeed.content.documents import documents as _documents
 from snsfeed.content.models import ContentType, Post, Visibility
 from snsfeed.content.parsing import extract_hashtags, extract_mentions
 from snsfeed.content.repository import ContentRepository
@@ -122,6 +124,7 @@ async def update(
     if changes:
         post.updated_at = utcnow()
         await session.flush()
+        forget(session, post.id)
         await emit(
             session,
             "content.updated",
@@ -139,6 +142,7 @@ async def delete(session: AsyncSession, actor: Principal, post_id: uuid.UUID) ->
     post.deleted_at = utcnow()
     post.deletion_reason = "author" if post.author_id == actor.id else "moderator"
     await session.flush()
+    forget(session, post.id)
     await emit(
         session,
         "content.deleted",
@@ -233,13 +237,15 @@ async def adjust_counter(
 ) -> None:
     """Called by the engagement context in the same transaction as the like/comment/share."""
     await ContentRepository(session).adjust_counter(post_id, counter, delta)
+    forget(session, post_id)
 
 
 @on_event("user.deleted")
 async def _hide_deleted_accounts_posts(session: AsyncSession, event: OutboxEvent) -> None:
-    await ContentRepository(session).soft_delete_by_author(
+    hidden = await ContentRepository(session).soft_delete_by_author(
         uuid.UUID(event.payload["user_id"]), utcnow(), "account_deleted"
     )
+    forget(session, *hidden)
 
 
 async def recent_for_followers(
@@ -262,3 +268,8 @@ async def recent_ids_by_author(
 async def get_many(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Post]:
     """Live (not deleted) posts by id, without visibility checks: callers filter."""
     return await ContentRepository(session).get_many(ids)
+
+
+async def documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Document]:
+    """Live posts as shared JSON documents (near-cached), without visibility checks."""
+    return await _documents(session, ids)

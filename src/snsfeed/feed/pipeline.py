@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.content import service as content
-from snsfeed.content.models import Post, Visibility
+from snsfeed.content.documents import Document
+from snsfeed.content.models import Visibility
 from snsfeed.content.schemas import FeedScope
 from snsfeed.engagement import service as engagement
 from snsfeed.feed.cursor import FeedCursor
@@ -47,29 +48,30 @@ class Reader:
         following, hidden = await graph.reader_facts(session, viewer_id)
         return cls(
             id=viewer_id,
-            following=frozenset(following),
-            hidden=frozenset(hidden),
+            following=following,
+            hidden=hidden,
             content_type=content_type,
             include_own=include_own,
         )
 
-    def admits(self, entry: Entry, post: Post) -> bool:
-        if post.author_id in self.hidden:
+    def admits(self, entry: Entry, post: Document) -> bool:
+        author = uuid.UUID(post["author_id"])
+        if author in self.hidden:
             return False
-        if self.content_type is not None and post.content_type != self.content_type:
+        if self.content_type is not None and post["content_type"] != self.content_type:
             return False
-        if not self.include_own and self.id in (post.author_id, entry.shared_by):
+        if not self.include_own and self.id in (author, entry.shared_by):
             return False
         if entry.shared_by is not None:
             sharer_ok = entry.shared_by == self.id or entry.shared_by in self.following
             return (
                 sharer_ok
                 and entry.shared_by not in self.hidden
-                and post.visibility == Visibility.PUBLIC.value
+                and post["visibility"] == Visibility.PUBLIC.value
             )
-        if post.author_id == self.id:
+        if author == self.id:
             return True
-        return post.author_id in self.following and post.visibility in _SHARED
+        return author in self.following and post["visibility"] in _SHARED
 
 
 def sort_key(entry: Entry) -> tuple[int, str]:
@@ -133,7 +135,7 @@ async def sql_entries(
 @dataclass(frozen=True)
 class PageItem:
     entry: Entry
-    post: Post
+    post: Document
 
 
 async def admit(
@@ -145,7 +147,7 @@ async def admit(
     skip: int = 0,
 ) -> tuple[list[PageItem], bool]:
     """First ``size`` admissible entries after ``skip``, one per post; and whether more exist."""
-    posts = await content.get_many(session, {e.post_id for e in entries})
+    posts = await content.documents(session, {e.post_id for e in entries})
     items: list[PageItem] = []
     seen: set[uuid.UUID] = set()
     for entry in entries:

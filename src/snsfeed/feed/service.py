@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.content import service as content
-from snsfeed.content.presenter import present_many
 from snsfeed.content.schemas import FeedScope
+from snsfeed.engagement import service as engagement
 from snsfeed.feed.cursor import FeedCursor
 from snsfeed.feed.home import home_entries
 from snsfeed.feed.pipeline import PageItem, Reader, admit, cursor_of, sql_entries
-from snsfeed.feed.schemas import FeedFilter, FeedItem, FeedPage, FeedRefresh
+from snsfeed.feed.schemas import FeedFilter
 from snsfeed.feed.timelines import TimelineStore
 from snsfeed.platform.ids import id_timestamp_ms
 from snsfeed.users import service as users
@@ -40,26 +43,36 @@ async def _reader(session: AsyncSession, viewer_id: uuid.UUID, feed_filter: Feed
     )
 
 
+_instant: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
 async def present_items(
     session: AsyncSession, viewer_id: uuid.UUID, items: Sequence[PageItem]
-) -> list[FeedItem]:
-    posts = {p.id: p for p in await present_many(session, viewer_id, [i.post for i in items])}
-    sharers = await users.summaries(
-        session, {i.entry.shared_by for i in items if i.entry.shared_by}
-    )
+) -> list[dict[str, Any]]:
+    """Feed items as JSON-ready dicts, assembled from cached documents.
+
+    Post documents and author summaries come from the near cache; only the viewer's own
+    state (liked, shared) is read per request. The result has ``FeedItem``'s shape.
+    """
+    people = {uuid.UUID(i.post["author_id"]) for i in items}
+    people |= {i.entry.shared_by for i in items if i.entry.shared_by}
+    summaries = await users.summary_documents(session, people)
+    states = await engagement.viewer_state(session, viewer_id, [i.entry.post_id for i in items])
     out = []
     for item in items:
-        body = posts.get(item.post.id)
-        sharer = sharers.get(item.entry.shared_by) if item.entry.shared_by else None
-        if body is None or (item.entry.shared_by is not None and sharer is None):
+        author = summaries.get(uuid.UUID(item.post["author_id"]))
+        sharer = summaries.get(item.entry.shared_by) if item.entry.shared_by else None
+        if author is None or (item.entry.shared_by is not None and sharer is None):
             continue  # author or sharer deleted their account meanwhile
+        state = states[item.entry.post_id]
         out.append(
-            # Built from already-validated parts: no second validation pass per item.
-            FeedItem.model_construct(
-                **dict(body),
-                shared_by=sharer,
-                shared_at=item.entry.at if item.entry.shared_by else None,
-            )
+            {
+                **item.post,
+                "author": author,
+                "viewer": {"liked": state.liked, "shared": state.shared},
+                "shared_by": sharer,
+                "shared_at": _instant.dump_python(item.entry.at, mode="json") if sharer else None,
+            }
         )
     return out
 
@@ -85,25 +98,29 @@ async def home_page(
     size: int,
     cursor: FeedCursor | None,
     feed_filter: FeedFilter,
-) -> FeedPage:
+) -> dict[str, Any]:
+    """A ``FeedPage`` as a JSON-ready dict (built without a validation pass)."""
     reader = await _reader(session, viewer_id, feed_filter)
     skip = 0 if cursor is not None else (page - 1) * size
     entries, truncated, _path = await home_entries(session, store, reader, cursor, skip + size + 1)
     items, more = await admit(session, reader, entries, size=size, skip=skip)
     has_more = more or (truncated and len(items) == size)
-    return FeedPage(
-        items=await present_items(session, viewer_id, items),
-        page=1 if cursor is not None else page,
-        total=await _total(session, reader),
-        has_more=has_more,
-        next_cursor=cursor_of(items[-1]).encode() if has_more and items else None,
-    )
+    return {
+        "items": await present_items(session, viewer_id, items),
+        "page": 1 if cursor is not None else page,
+        "total": await _total(session, reader),
+        "has_more": has_more,
+        "next_cursor": cursor_of(items[-1]).encode() if has_more and items else None,
+    }
 
 
 async def refresh(
     session: AsyncSession, viewer_id: uuid.UUID, last_seen: uuid.UUID, size: int
-) -> FeedRefresh:
-    """Items newer than the last seen post, from SQL (the source of truth)."""
+) -> dict[str, Any]:
+    """A ``FeedRefresh`` as a JSON-ready dict: posts newer than the last seen one.
+
+    Entries come from SQL (the source of truth); posts are hydrated from the near cache.
+    """
     reader = await _reader(session, viewer_id, FeedFilter.ALL)
     since = FeedCursor(id_timestamp_ms(last_seen), str(last_seen))
     entries = await sql_entries(
@@ -112,8 +129,8 @@ async def refresh(
     newer = [e for e in entries if (e.score, e.member) > (since.score, since.member)]
     items, _ = await admit(session, reader, newer, size=MAX_REFRESH_COUNT)
     page = items[:size]
-    return FeedRefresh(
-        new_items=await present_items(session, viewer_id, page),
-        count=len(items),
-        next_cursor=cursor_of(page[-1]).encode() if len(items) > len(page) and page else None,
-    )
+    return {
+        "new_items": await present_items(session, viewer_id, page),
+        "count": len(items),
+        "next_cursor": cursor_of(page[-1]).encode() if len(items) > len(page) and page else None,
+    }

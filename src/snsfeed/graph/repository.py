@@ -108,11 +108,15 @@ class GraphRepository:
         stmt = select(func.count()).select_from(Follow).where(Follow.follower_id == user_id)
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def remove_all_follows_of(self, user_id: uuid.UUID) -> None:
-        stmt = delete(Follow).where(
-            or_(Follow.follower_id == user_id, Follow.following_id == user_id)
+    async def remove_all_follows_of(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """Delete every follow to or from the user; returns the other side of each."""
+        stmt = (
+            delete(Follow)
+            .where(or_(Follow.follower_id == user_id, Follow.following_id == user_id))
+            .returning(Follow.follower_id, Follow.following_id)
         )
-        await self.session.execute(stmt)
+        rows = (await self.session.execute(stmt)).all()
+        return {row.follower_id for row in rows} | {row.following_id for row in rows}
 
     # blocks
     async def add_block(self, blocker: uuid.UUID, blocked: uuid.UUID) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from snsfeed.graph.models import Block, Follow, Mute
 from snsfeed.graph.repository import GraphRepository
 from snsfeed.graph.schemas import RelationshipResult
+from snsfeed.platform import cache
 from snsfeed.platform.errors import BadRequest, Forbidden, NotFound
 from snsfeed.platform.events import emit, on_event
 from snsfeed.platform.outbox import OutboxEvent
@@ -40,6 +41,7 @@ async def follow(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> 
     if await repo.is_blocking(actor, target):
         raise Forbidden("You have blocked this user; unblock them first", code="blocking")
     if await repo.add_follow(actor, target):
+        _forget_facts(session, actor, target)
         await emit(
             session,
             "graph.followed",
@@ -56,6 +58,7 @@ async def unfollow(
     await _visible_target(session, actor, target)
     repo = GraphRepository(session)
     if await repo.remove_follow(actor, target):
+        _forget_facts(session, actor, target)
         await emit(
             session,
             "graph.unfollowed",
@@ -70,6 +73,7 @@ async def block(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> R
     await _target(session, actor, target)
     repo = GraphRepository(session)
     if await repo.add_block(actor, target):
+        _forget_facts(session, actor, target)
         # A block ends the relationship in both directions.
         removed_out = await repo.remove_follow(actor, target)
         removed_in = await repo.remove_follow(target, actor)
@@ -101,6 +105,7 @@ async def block(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> R
 async def unblock(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
     await _target(session, actor, target)
     if await GraphRepository(session).remove_block(actor, target):
+        _forget_facts(session, actor, target)
         await emit(
             session,
             "graph.unblocked",
@@ -114,6 +119,7 @@ async def unblock(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) ->
 async def mute(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
     await _visible_target(session, actor, target)
     if await GraphRepository(session).add_mute(actor, target):
+        _forget_facts(session, actor, target)
         await emit(
             session,
             "graph.muted",
@@ -127,6 +133,7 @@ async def mute(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> Re
 async def unmute(session: AsyncSession, actor: uuid.UUID, target: uuid.UUID) -> RelationshipResult:
     await _visible_target(session, actor, target)
     if await GraphRepository(session).remove_mute(actor, target):
+        _forget_facts(session, actor, target)
         await emit(
             session,
             "graph.unmuted",
@@ -164,11 +171,50 @@ async def blocked_either_way(session: AsyncSession, user_id: uuid.UUID) -> set[u
     return await GraphRepository(session).blocked_either_way(user_id)
 
 
+def facts_key(user_id: uuid.UUID | str) -> str:
+    return f"c:facts:{user_id}"
+
+
+def _forget_facts(session: AsyncSession, *user_ids: uuid.UUID) -> None:
+    cache.invalidate_after_commit(session, *(facts_key(u) for u in user_ids))
+
+
+# The cache holds JSON (lists of strings); turning thousands of them back into UUIDs on
+# every read would cost more than the cache saves, so the converted form is kept next to
+# the very document object it came from.
+_converted: dict[uuid.UUID, tuple[object, tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]]] = {}
+
+
 async def reader_facts(
     session: AsyncSession, user_id: uuid.UUID
-) -> tuple[list[uuid.UUID], set[uuid.UUID]]:
-    """Whom the user follows, and the authors hidden from their feed (blocks, mutes)."""
-    return await GraphRepository(session).reader_facts(user_id)
+) -> tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]:
+    """Whom the user follows, and the authors hidden from their feed (blocks, mutes).
+
+    Read through the near cache: every follow, block and mute change of either party
+    invalidates it.
+    """
+    near = cache.current()
+    key = facts_key(user_id)
+    epoch = near.epoch
+    doc = near.get_local(key) or (await near.get_many([key])).get(key)
+    if doc is not None:
+        memo = _converted.get(user_id)
+        if memo is not None and memo[0] is doc:
+            return memo[1]
+        facts = (
+            frozenset(uuid.UUID(u) for u in doc["following"]),
+            frozenset(uuid.UUID(u) for u in doc["hidden"]),
+        )
+    else:
+        following, hidden = await GraphRepository(session).reader_facts(user_id)
+        doc = {"following": [str(u) for u in following], "hidden": [str(u) for u in hidden]}
+        await near.put_many({key: doc}, since_epoch=epoch)
+        doc = near.get_local(key) or doc
+        facts = (frozenset(following), frozenset(hidden))
+    if len(_converted) > 10_000:
+        _converted.clear()
+    _converted[user_id] = (doc, facts)
+    return facts
 
 
 async def following_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
@@ -237,4 +283,6 @@ async def mutes_page(
 
 @on_event("user.deleted")
 async def _forget_deleted_account(session: AsyncSession, event: OutboxEvent) -> None:
-    await GraphRepository(session).remove_all_follows_of(uuid.UUID(event.payload["user_id"]))
+    user_id = uuid.UUID(event.payload["user_id"])
+    touched = await GraphRepository(session).remove_all_follows_of(user_id)
+    _forget_facts(session, user_id, *touched)

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from snsfeed.platform.cache import flush_invalidations
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -96,6 +98,7 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
             for check in session.info.pop(_PRE_COMMIT_CHECKS, ()):
                 await check(session)
             await session.commit()
+            await flush_invalidations(session)
         except BaseException:
             await session.rollback()
             raise

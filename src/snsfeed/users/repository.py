@@ -165,13 +165,23 @@ class SessionRepository:
         result = await self.session.execute(stmt)
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def revoke_all_for_user(self, user_id: uuid.UUID, now: datetime, reason: str) -> None:
+    async def revoke_all_for_user(
+        self, user_id: uuid.UUID, now: datetime, reason: str
+    ) -> list[uuid.UUID]:
+        """Revoke every live session of the user; returns their ids."""
         stmt = (
             update(AuthSession)
             .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
             .values(revoked_at=now, revoked_reason=reason)
+            .returning(AuthSession.id)
         )
-        await self.session.execute(stmt)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def live_session_ids(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        stmt = select(AuthSession.id).where(
+            AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def touch(self, session_id: uuid.UUID, now: datetime) -> None:
         stmt = update(AuthSession).where(AuthSession.id == session_id).values(last_used_at=now)

@@ -6,12 +6,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.config import Settings
+from snsfeed.platform import cache
 from snsfeed.platform.errors import Conflict, NotFound
 from snsfeed.platform.events import emit
 from snsfeed.platform.security import (
@@ -103,12 +105,53 @@ async def get_by_username(session: AsyncSession, username: str) -> User | None:
     return await UserRepository(session).get_by_username(username)
 
 
+def summary_key(user_id: uuid.UUID | str) -> str:
+    return f"c:user:{user_id}"
+
+
+def principal_key(session_id: uuid.UUID | str) -> str:
+    return f"c:auth:{session_id}"
+
+
 async def summaries(
     session: AsyncSession, ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, UserSummary]:
     """Author summaries of active accounts; deleted accounts are simply absent."""
-    users = await UserRepository(session).get_many(ids)
-    return {uid: summary_of(u) for uid, u in users.items()}
+    return {
+        uid: UserSummary.model_construct(**{**doc, "id": uid})
+        for uid, doc in (await summary_documents(session, ids)).items()
+    }
+
+
+async def summary_documents(
+    session: AsyncSession, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Author summaries as JSON documents, from the near cache (SQL on a miss).
+
+    Every change to what a summary shows (profile, role, deletion) invalidates it.
+    """
+    wanted = set(ids)
+    near = cache.current()
+    epoch = near.epoch
+    hits = await near.get_many(summary_key(u) for u in wanted)
+    found = {u: hits[k] for u in wanted if (k := summary_key(u)) in hits}
+    missing = wanted - found.keys()
+    if missing:
+        loaded = {
+            uid: summary_of(u).model_dump(mode="json")
+            for uid, u in (await UserRepository(session).get_many(missing)).items()
+        }
+        await near.put_many({summary_key(u): d for u, d in loaded.items()}, since_epoch=epoch)
+        found.update(loaded)
+    return found
+
+
+def _forget_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    cache.invalidate_after_commit(session, summary_key(user_id))
+
+
+def _forget_sessions(session: AsyncSession, session_ids: Iterable[uuid.UUID]) -> None:
+    cache.invalidate_after_commit(session, *(principal_key(s) for s in session_ids))
 
 
 def summary_of(user: User) -> UserSummary:
@@ -140,6 +183,9 @@ async def update_profile(session: AsyncSession, user: User, data: ProfileUpdate)
     if changes:
         user.updated_at = utcnow()
         await session.flush()
+        _forget_user(session, user.id)
+        if "username" in changes:  # principals carry it
+            _forget_sessions(session, await SessionRepository(session).live_session_ids(user.id))
         await emit(
             session,
             "user.updated",
@@ -155,18 +201,26 @@ async def delete_account(session: AsyncSession, user: User) -> None:
     now = utcnow()
     user.deleted_at = now
     user.updated_at = now
-    await SessionRepository(session).revoke_all_for_user(user.id, now, "account_deleted")
+    revoked = await SessionRepository(session).revoke_all_for_user(user.id, now, "account_deleted")
     await session.flush()
+    _forget_user(session, user.id)
+    _forget_sessions(session, revoked)
     await emit(
         session, "user.deleted", actor_id=user.id, key=user.id, payload={"user_id": str(user.id)}
     )
 
 
-async def set_role(session: AsyncSession, user_id: uuid.UUID, role: Role, actor: Principal) -> User:
-    user = await get_active_or_404(session, user_id)
+async def assign_role(session: AsyncSession, user: User, role: Role) -> None:
     user.role = role.value
     user.updated_at = utcnow()
     await session.flush()
+    # Principals carry the role: every live session must be read again.
+    _forget_sessions(session, await SessionRepository(session).live_session_ids(user.id))
+
+
+async def set_role(session: AsyncSession, user_id: uuid.UUID, role: Role, actor: Principal) -> User:
+    user = await get_active_or_404(session, user_id)
+    await assign_role(session, user, role)
     await emit(
         session,
         "user.role_changed",
@@ -238,6 +292,7 @@ async def refresh_grant(
     if token.rotated_at is not None or not await repo.mark_rotated(token.id, now):
         # Replay of a rotated token: assume it leaked and end the whole session (RFC 9700 §4.14.2).
         await repo.revoke_session(token.session_id, now, "refresh_token_reuse")
+        _forget_sessions(session, [token.session_id])
         raise AuthError("invalid_grant", "Refresh token was already used; the session is revoked")
     auth_session = await repo.get_active_session(token.session_id, now)
     if auth_session is None:
@@ -281,11 +336,13 @@ async def revoke_token(session: AsyncSession, signer: TokenSigner, token: str) -
     refresh = await repo.get_refresh_token(hash_opaque_token(token))
     if refresh is not None:
         await repo.revoke_session(refresh.session_id, now, "revoked")
+        _forget_sessions(session, [refresh.session_id])
         return
     claims = signer.verify(token)
     if claims is not None:
         sid = uuid.UUID(claims["sid"])
         await repo.revoke_session(sid, now, "revoked")
+        _forget_sessions(session, [sid])
 
 
 async def principal_for_claims(
@@ -296,9 +353,24 @@ async def principal_for_claims(
         session_id = uuid.UUID(str(claims["sid"]))
     except (KeyError, ValueError):
         return None
+    near = cache.current()
+    key = principal_key(session_id)
+    # Reads trust the near cache when it is shared (Redis), so that a revocation, deletion
+    # or role change made by any process reaches it. Writes always read (and lock) the row.
+    cached = lock is None and near.redis is not None
+    if cached:
+        doc = near.get_local(key) or (await near.get_many([key])).get(key)
+        if doc is not None and doc["user_id"] == str(user_id):
+            return Principal(
+                id=user_id, username=doc["username"], role=Role(doc["role"]), session_id=session_id
+            )
+    epoch = near.epoch
     user = await SessionRepository(session).principal_row(user_id, session_id, utcnow(), lock=lock)
     if user is None:
         return None
+    if cached:
+        doc = {"user_id": str(user.id), "username": user.username, "role": user.role}
+        await near.put_many({key: doc}, since_epoch=epoch)
     return Principal(
         id=user.id, username=user.username, role=Role(user.role), session_id=session_id
     )
@@ -320,3 +392,4 @@ async def revoke_own_session(
     if target is None or target.user_id != principal.id:
         raise NotFound("Session not found")
     await repo.revoke_session(session_id, utcnow(), "revoked")
+    _forget_sessions(session, [session_id])

@@ -1,0 +1,199 @@
+"""Near cache: a small in-process TTL cache (L1) in front of Redis (L2).
+
+Values are JSON documents. Writers never update a cached value: they name the keys
+their change makes stale (``invalidate_after_commit``) and the keys are dropped once
+the transaction has committed — at once from this process's L1, and from Redis, with
+a message on ``cache:invalidate`` so every other process drops its L1 copy too (the
+spec's Caffeine + Redis layering, kept coherent). A process that loses that channel
+clears its whole L1, since it may have missed messages.
+
+Two races are closed rather than left to TTLs:
+- a reader that loaded from SQL before a commit must not store its now-stale value
+  after the invalidation: Redis keeps a short tombstone and fills use ``SET NX``, and
+  L1 fills are skipped when any invalidation happened since the reader started;
+- without Redis (embedded profile) L1 alone is coherent: there is one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+import structlog
+from cachetools import TTLCache
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from snsfeed.platform.redis import REDIS_ERRORS
+
+log = structlog.get_logger("snsfeed.cache")
+
+CHANNEL = "cache:invalidate"
+# How long an invalidated key refuses fills from readers that started before it.
+TOMBSTONE_SECONDS = 5
+_TOMBSTONE = b""
+
+_PENDING = "snsfeed.cache.pending"
+_TASKS = "snsfeed.cache.tasks"
+
+
+class NearCache:
+    def __init__(
+        self,
+        redis: Any = None,
+        *,
+        l1_ttl_seconds: float = 30.0,
+        l1_size: int = 50_000,
+        l2_ttl_seconds: int = 300,
+    ) -> None:
+        self.redis = redis
+        self.l2_ttl_seconds = l2_ttl_seconds
+        self._l1: TTLCache[str, Any] = TTLCache(maxsize=l1_size, ttl=l1_ttl_seconds)
+        # Bumped by every invalidation this process sees; fills started under an older
+        # value may hold stale data and are not kept in L1.
+        self.epoch = 0
+        self._listener: asyncio.Task[None] | None = None
+
+    # reads
+    def get_local(self, key: str) -> Any:
+        return self._l1.get(key)
+
+    async def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """Cached values by key; absent keys are misses (L1, then one MGET to Redis)."""
+        found: dict[str, Any] = {}
+        missing: list[str] = []
+        for key in keys:
+            value = self._l1.get(key)
+            if value is None:
+                missing.append(key)
+            else:
+                found[key] = value
+        if not missing or self.redis is None:
+            return found
+        epoch = self.epoch
+        try:
+            raw = await self.redis.mget(missing)
+        except REDIS_ERRORS as exc:
+            log.warning("cache_unavailable", error=repr(exc))
+            return found
+        for key, data in zip(missing, raw, strict=True):
+            if data:  # None is a miss, b"" a tombstone
+                value = orjson.loads(data)
+                found[key] = value
+                if epoch == self.epoch:
+                    self._l1[key] = value
+        return found
+
+    # fills
+    async def put_many(self, values: Mapping[str, Any], *, since_epoch: int) -> None:
+        """Store values a reader loaded from the source of truth after ``since_epoch``."""
+        if not values:
+            return
+        if since_epoch == self.epoch:
+            self._l1.update(values)
+        if self.redis is None:
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, value in values.items():
+                    pipe.set(key, orjson.dumps(value), ex=self.l2_ttl_seconds, nx=True)
+                await pipe.execute()
+        except REDIS_ERRORS as exc:
+            log.warning("cache_unavailable", error=repr(exc))
+
+    # invalidation
+    def evict_local(self, keys: Iterable[str]) -> None:
+        self.epoch += 1
+        for key in keys:
+            self._l1.pop(key, None)
+
+    def clear_local(self) -> None:
+        self.epoch += 1
+        self._l1.clear()
+
+    async def invalidate(self, keys: Iterable[str]) -> None:
+        key_list = sorted(set(keys))
+        if not key_list:
+            return
+        self.evict_local(key_list)
+        if self.redis is None:
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in key_list:
+                    pipe.set(key, _TOMBSTONE, ex=TOMBSTONE_SECONDS)
+                pipe.publish(CHANNEL, orjson.dumps(key_list))
+                await pipe.execute()
+        except REDIS_ERRORS as exc:
+            log.warning("cache_invalidation_failed", keys=len(key_list), error=repr(exc))
+
+    # other processes' invalidations
+    def start_listener(self) -> None:
+        if self.redis is not None and self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="cache-invalidation")
+
+    async def stop_listener(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(CHANNEL)
+                # Anything published while we were not subscribed is lost: start clean.
+                self.clear_local()
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.evict_local(orjson.loads(message["data"]))
+            except REDIS_ERRORS as exc:
+                log.warning("cache_listener_lost", error=repr(exc))
+                self.clear_local()
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(*REDIS_ERRORS):
+                    await pubsub.aclose()
+
+
+_current = NearCache()
+
+
+def current() -> NearCache:
+    """This process's cache (L1 only until the runtime configures Redis)."""
+    return _current
+
+
+def install(cache: NearCache) -> None:
+    global _current
+    _current = cache
+
+
+def invalidate_after_commit(session: AsyncSession, *keys: str) -> None:
+    """Drop ``keys`` from every cache level once this session's transaction commits."""
+    session.sync_session.info.setdefault(_PENDING, set()).update(keys)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    keys = session.info.pop(_PENDING, None)
+    if not keys:
+        return
+    cache = current()
+    cache.evict_local(keys)
+    # Redis and the other processes are reached asynchronously; ``flush_invalidations``
+    # lets the unit of work wait for it before the response goes out.
+    task = asyncio.get_running_loop().create_task(cache.invalidate(keys))
+    session.info.setdefault(_TASKS, []).append(task)
+
+
+async def flush_invalidations(session: AsyncSession) -> None:
+    tasks = session.sync_session.info.pop(_TASKS, ())
+    for task in tasks:
+        await task
