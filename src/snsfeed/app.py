@@ -15,6 +15,7 @@ from snsfeed.config import Settings
 from snsfeed.content.api import router as content_router
 from snsfeed.engagement.api import router as engagement_router
 from snsfeed.feed.api import router as feed_router
+from snsfeed.feed.fastpath import FeedFastPath
 from snsfeed.feed.timelines import timeline_store
 from snsfeed.graph.api import router as graph_router
 from snsfeed.platform.bodylimit import BodySizeLimitMiddleware
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
     app.state.password_hasher = make_password_hasher(settings)
 
     install_error_handlers(app)
+    # Added first, so it runs last: behind rate limiting and the body limit.
+    app.add_middleware(FeedFastPath)
     app.add_middleware(RateLimitMiddleware, settings=settings, storage=make_storage(settings))
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
 

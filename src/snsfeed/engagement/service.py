@@ -16,6 +16,7 @@ from snsfeed.engagement.models import Comment, Share
 from snsfeed.engagement.repository import EngagementRepository
 from snsfeed.engagement.schemas import CommentCreate
 from snsfeed.graph import service as graph
+from snsfeed.platform import cache
 from snsfeed.platform.errors import Forbidden, NotFound, Unprocessable
 from snsfeed.platform.events import emit, on_event
 from snsfeed.platform.outbox import OutboxEvent
@@ -27,6 +28,7 @@ async def like(session: AsyncSession, actor: Principal, post_id: uuid.UUID) -> P
     post = await content.get_visible(session, actor.id, post_id)
     if await EngagementRepository(session).add_like(actor.id, post.id):
         await content.adjust_counter(session, post.id, "likes_count", +1)
+        _forget_engaged(session, actor.id)
         await emit(
             session,
             "engagement.liked",
@@ -46,6 +48,7 @@ async def unlike(session: AsyncSession, actor: Principal, post_id: uuid.UUID) ->
     post = await content.get_visible(session, actor.id, post_id)
     if await EngagementRepository(session).remove_like(actor.id, post.id):
         await content.adjust_counter(session, post.id, "likes_count", -1)
+        _forget_engaged(session, actor.id)
         await emit(
             session,
             "engagement.unliked",
@@ -67,6 +70,7 @@ async def share(session: AsyncSession, actor: Principal, post_id: uuid.UUID) -> 
     created = await EngagementRepository(session).add_share(actor.id, post.id)
     if created:
         await content.adjust_counter(session, post.id, "shares_count", +1)
+        _forget_engaged(session, actor.id)
         await emit(
             session,
             "engagement.shared",
@@ -86,6 +90,7 @@ async def unshare(session: AsyncSession, actor: Principal, post_id: uuid.UUID) -
     post = await content.get_visible(session, actor.id, post_id)
     if await EngagementRepository(session).remove_share(actor.id, post.id):
         await content.adjust_counter(session, post.id, "shares_count", -1)
+        _forget_engaged(session, actor.id)
         await emit(
             session,
             "engagement.unshared",
@@ -191,12 +196,50 @@ async def delete_comment(session: AsyncSession, actor: Principal, comment_id: uu
     )
 
 
+def engaged_key(user_id: uuid.UUID | str) -> str:
+    return f"c:engaged:{user_id}"
+
+
+# How many posts' states a viewer's cached document remembers (the pages they read).
+_ENGAGED_REMEMBERED = 1000
+_LIKED, _SHARED = 1, 2
+
+
+def _forget_engaged(session: AsyncSession, user_id: uuid.UUID) -> None:
+    cache.invalidate_after_commit(session, engaged_key(user_id))
+
+
 async def viewer_state(
     session: AsyncSession, viewer_id: uuid.UUID, post_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, ViewerState]:
+    """Whether the viewer liked / shared each post.
+
+    The near cache keeps, per viewer, the states of the posts they were recently shown
+    (their own likes and shares invalidate it); SQL answers only for posts not in it.
+    """
     ids = list(post_ids)
-    liked, shared = await EngagementRepository(session).states_among(viewer_id, ids)
-    return {pid: ViewerState(liked=pid in liked, shared=pid in shared) for pid in ids}
+    if not ids:
+        return {}
+    near = cache.current()
+    key = engaged_key(viewer_id)
+    epoch = near.epoch
+    known: dict[str, int] = near.get_local(key) or (await near.get_many([key])).get(key) or {}
+    missing = [p for p in ids if str(p) not in known]
+    if missing:
+        liked, shared = await EngagementRepository(session).states_among(viewer_id, missing)
+        merged = dict(known)
+        for pid in missing:
+            merged[str(pid)] = (_LIKED if pid in liked else 0) | (_SHARED if pid in shared else 0)
+        if len(merged) > _ENGAGED_REMEMBERED:
+            merged = dict(list(merged.items())[-_ENGAGED_REMEMBERED:])
+        await near.put_many({key: merged}, since_epoch=epoch, replace=True)
+        known = merged
+    return {
+        pid: ViewerState(
+            liked=bool(known[str(pid)] & _LIKED), shared=bool(known[str(pid)] & _SHARED)
+        )
+        for pid in ids
+    }
 
 
 @on_event("user.deleted")

@@ -8,7 +8,7 @@ so the feed keeps answering during a Redis outage.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,32 +37,38 @@ async def rebuild(session: AsyncSession, store: TimelineStore, reader: Reader) -
     return True
 
 
+@dataclass(frozen=True)
+class Candidates:
+    entries: list[Entry]
+    truncated: bool  # more entries may exist past these
+    path: str  # "redis" or "sql"
+    # Changes whenever the reader's timeline does (None on the SQL path).
+    timeline_version: str | None = None
+
+
 async def redis_entries(
     session: AsyncSession,
     store: TimelineStore,
     reader: Reader,
     before: FeedCursor | None,
     want: int,
-) -> tuple[list[Entry], bool] | None:
-    """Candidate entries below the cursor and whether the candidates were cut short.
-
-    ``None`` means the timeline could not be served from Redis right now.
-    """
+) -> Candidates | None:
+    """Candidate entries below the cursor; ``None`` when Redis cannot serve them now."""
     limit = want * _OVERFETCH + _EXTRA
     below_score = before.score + 1 if before else None
-    result = await store.read(reader.id, below_score, limit)
-    if result is None:
+    page = await store.read_page(reader.id, below_score, limit)
+    if page is None:
         if not await rebuild(session, store, reader):
             return None
-        result = await store.read(reader.id, below_score, limit)
-        if result is None:
+        page = await store.read_page(reader.id, below_score, limit)
+        if page is None:
             return None
-    cached, full = result
+    cached = page.entries
     truncated = len(cached) >= limit
-    hot = sorted((await store.hot_accounts()) & reader.following)
-    entries = cached + await store.read_author_posts(hot, below_score, limit)
+    hot = sorted(page.hot_accounts & reader.following)
+    entries = cached + await store.read_author_posts(hot, below_score, limit) if hot else cached
     entries = below(entries, before)
-    if not truncated and full:
+    if not truncated and page.full:
         # Older than anything the capped timeline keeps: continue from SQL.
         oldest = min(cached, key=sort_key) if cached else None
         bound = FeedCursor(oldest.score, oldest.member) if oldest else before
@@ -70,7 +76,7 @@ async def redis_entries(
             entries + await sql_entries(session, reader, before=bound, limit=limit), before
         )
         truncated = True
-    return entries, truncated
+    return Candidates(entries, truncated, "redis", page.version)
 
 
 async def home_entries(
@@ -79,7 +85,7 @@ async def home_entries(
     reader: Reader,
     before: FeedCursor | None,
     want: int,
-) -> tuple[list[Entry], bool, str]:
+) -> Candidates:
     """Entries for a page, whether more may exist past them, and which path answered."""
     if store is not None:
         try:
@@ -88,8 +94,7 @@ async def home_entries(
             log.warning("feed_redis_unavailable", error=repr(exc))
             result = None
         if result is not None:
-            entries, truncated = result
-            return entries, truncated, "redis"
+            return result
     limit = want * _OVERFETCH + _EXTRA
     entries = await sql_entries(session, reader, before=before, limit=limit)
-    return entries, len(entries) >= limit, "sql"
+    return Candidates(entries, len(entries) >= limit, "sql")

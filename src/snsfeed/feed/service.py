@@ -22,6 +22,7 @@ from snsfeed.feed.home import home_entries
 from snsfeed.feed.pipeline import PageItem, Reader, admit, cursor_of, sql_entries
 from snsfeed.feed.schemas import FeedFilter
 from snsfeed.feed.timelines import TimelineStore
+from snsfeed.platform import cache
 from snsfeed.platform.ids import id_timestamp_ms
 from snsfeed.users import service as users
 
@@ -77,7 +78,11 @@ async def present_items(
     return out
 
 
-async def _total(session: AsyncSession, reader: Reader) -> int:
+def total_key(viewer_id: uuid.UUID) -> str:
+    return f"c:feed_total:{viewer_id}"
+
+
+async def _count(session: AsyncSession, reader: Reader) -> int:
     """Posts in the feed under the reader's filters, counted in SQL (reposts not counted)."""
     scope = FeedScope(
         viewer_id=reader.id,
@@ -87,6 +92,33 @@ async def _total(session: AsyncSession, reader: Reader) -> int:
         include_own=reader.include_own,
     )
     return await content.feed_count(session, scope)
+
+
+async def _total(session: AsyncSession, reader: Reader, timeline_version: str | None) -> int:
+    """The feed's size, counted once per state of the reader's timeline and graph.
+
+    The count is cached under a version made of the timeline's version (any post added
+    or removed changes it) and of the reader's follows, blocks and mutes, so it is
+    recounted exactly when one of those moved. What the version cannot see — a new post
+    of a hot account, a visibility edit — shows once the cached count expires.
+    """
+    if timeline_version is None:
+        return await _count(session, reader)
+    version = (
+        f"{timeline_version}:{hash(reader.following)}:{hash(reader.hidden)}:"
+        f"{reader.content_type}:{reader.include_own}"
+    )
+    near = cache.current()
+    key = total_key(reader.id)
+    epoch = near.epoch
+    doc = near.get_local(key) or (await near.get_many([key])).get(key)
+    if doc is not None and doc["version"] == version:
+        return int(doc["total"])
+    total = await _count(session, reader)
+    await near.put_many(
+        {key: {"version": version, "total": total}}, since_epoch=epoch, replace=True
+    )
+    return total
 
 
 async def home_page(
@@ -102,13 +134,13 @@ async def home_page(
     """A ``FeedPage`` as a JSON-ready dict (built without a validation pass)."""
     reader = await _reader(session, viewer_id, feed_filter)
     skip = 0 if cursor is not None else (page - 1) * size
-    entries, truncated, _path = await home_entries(session, store, reader, cursor, skip + size + 1)
-    items, more = await admit(session, reader, entries, size=size, skip=skip)
-    has_more = more or (truncated and len(items) == size)
+    found = await home_entries(session, store, reader, cursor, skip + size + 1)
+    items, more = await admit(session, reader, found.entries, size=size, skip=skip)
+    has_more = more or (found.truncated and len(items) == size)
     return {
         "items": await present_items(session, viewer_id, items),
         "page": 1 if cursor is not None else page,
-        "total": await _total(session, reader),
+        "total": await _total(session, reader, found.timeline_version),
         "has_more": has_more,
         "next_cursor": cursor_of(items[-1]).encode() if has_more and items else None,
     }

@@ -81,6 +81,14 @@ class Entry:
         return cls(uuid.UUID(post), int(score), uuid.UUID(sharer) if sharer else None)
 
 
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[Entry]
+    full: bool
+    version: str
+    hot_accounts: frozenset[uuid.UUID]
+
+
 class TimelineStore:
     def __init__(self, redis: Any, *, cap: int, ttl_seconds: int) -> None:
         self.redis = redis
@@ -171,6 +179,13 @@ class TimelineStore:
         The flag says whether older entries may exist beyond what the timeline holds
         (it is full), in which case the caller continues from SQL.
         """
+        page = await self.read_page(user_id, below_score, limit)
+        return None if page is None else (page.entries, page.full)
+
+    async def read_page(
+        self, user_id: uuid.UUID, below_score: int | None, limit: int
+    ) -> TimelinePage | None:
+        """``read`` plus what a feed page also needs, in the same single round trip."""
         key = timeline_key(user_id)
         upper: str | int = f"({below_score}" if below_score is not None else "+inf"
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -178,11 +193,18 @@ class TimelineStore:
             pipe.zcard(key)
             pipe.zscore(key, SENTINEL)
             pipe.expire(key, self.ttl_seconds, gt=True)
-            rows, card, ready, _ = await pipe.execute()
+            pipe.zrevrange(key, 0, 0)
+            pipe.smembers(HOT_ACCOUNTS_KEY)
+            rows, card, ready, _, newest, hot = await pipe.execute()
         if card == 0 or ready is None:
             return None
-        entries = [e for m, s in rows if (e := Entry.parse(m, s)) is not None]
-        return entries, card - 1 >= self.cap
+        return TimelinePage(
+            entries=[e for m, s in rows if (e := Entry.parse(m, s)) is not None],
+            full=card - 1 >= self.cap,
+            # Changes whenever an entry is added or removed: a version for derived caches.
+            version=f"{card}:{newest[0].decode() if newest else ''}",
+            hot_accounts=frozenset(uuid.UUID(m.decode()) for m in hot),
+        )
 
     async def delete(self, user_id: uuid.UUID) -> None:
         await self.redis.delete(timeline_key(user_id))

@@ -37,6 +37,16 @@ CHANNEL = "cache:invalidate"
 TOMBSTONE_SECONDS = 5
 _TOMBSTONE = b""
 
+# Replace values, except where a tombstone says a writer invalidated the key meanwhile.
+_REPLACE_LUA = """
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) ~= '' then
+    redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1])
+  end
+end
+return 0
+"""
+
 _PENDING = "snsfeed.cache.pending"
 _TASKS = "snsfeed.cache.tasks"
 
@@ -57,6 +67,7 @@ class NearCache:
         # value may hold stale data and are not kept in L1.
         self.epoch = 0
         self._listener: asyncio.Task[None] | None = None
+        self._replace = redis.register_script(_REPLACE_LUA) if redis is not None else None
 
     # reads
     def get_local(self, key: str) -> Any:
@@ -89,8 +100,14 @@ class NearCache:
         return found
 
     # fills
-    async def put_many(self, values: Mapping[str, Any], *, since_epoch: int) -> None:
-        """Store values a reader loaded from the source of truth after ``since_epoch``."""
+    async def put_many(
+        self, values: Mapping[str, Any], *, since_epoch: int, replace: bool = False
+    ) -> None:
+        """Store values a reader loaded from the source of truth after ``since_epoch``.
+
+        A plain fill never overwrites (another reader's value is as good); ``replace``
+        is for values that grow (a merged document) and overwrites all but tombstones.
+        """
         if not values:
             return
         if since_epoch == self.epoch:
@@ -98,6 +115,13 @@ class NearCache:
         if self.redis is None:
             return
         try:
+            if replace:
+                assert self._replace is not None
+                await self._replace(
+                    keys=list(values),
+                    args=[self.l2_ttl_seconds, *(orjson.dumps(v) for v in values.values())],
+                )
+                return
             async with self.redis.pipeline(transaction=False) as pipe:
                 for key, value in values.items():
                     pipe.set(key, orjson.dumps(value), ex=self.l2_ttl_seconds, nx=True)

@@ -345,32 +345,52 @@ async def revoke_token(session: AsyncSession, signer: TokenSigner, token: str) -
         _forget_sessions(session, [sid])
 
 
+def _ids_of(claims: dict[str, object]) -> tuple[uuid.UUID, uuid.UUID] | None:
+    try:
+        return uuid.UUID(str(claims["sub"])), uuid.UUID(str(claims["sid"]))
+    except (KeyError, ValueError):
+        return None
+
+
+async def cached_principal(claims: dict[str, object]) -> Principal | None:
+    """The principal behind verified claims if the shared near cache knows it, else None.
+
+    Only a cache shared through Redis is trusted: then a revocation, deletion or role
+    change made by any process has reached it. Callers fall back to
+    ``principal_for_claims``, which reads (and caches) the row.
+    """
+    ids = _ids_of(claims)
+    near = cache.current()
+    if ids is None or near.redis is None:
+        return None
+    user_id, session_id = ids
+    key = principal_key(session_id)
+    doc = near.get_local(key) or (await near.get_many([key])).get(key)
+    if doc is None or doc["user_id"] != str(user_id):
+        return None
+    return Principal(
+        id=user_id, username=doc["username"], role=Role(doc["role"]), session_id=session_id
+    )
+
+
 async def principal_for_claims(
     session: AsyncSession, claims: dict[str, object], *, lock: RowLock = None
 ) -> Principal | None:
-    try:
-        user_id = uuid.UUID(str(claims["sub"]))
-        session_id = uuid.UUID(str(claims["sid"]))
-    except (KeyError, ValueError):
+    """The active user behind verified claims. Writes always read (and lock) the row."""
+    ids = _ids_of(claims)
+    if ids is None:
         return None
+    if lock is None and (known := await cached_principal(claims)) is not None:
+        return known
+    user_id, session_id = ids
     near = cache.current()
-    key = principal_key(session_id)
-    # Reads trust the near cache when it is shared (Redis), so that a revocation, deletion
-    # or role change made by any process reaches it. Writes always read (and lock) the row.
-    cached = lock is None and near.redis is not None
-    if cached:
-        doc = near.get_local(key) or (await near.get_many([key])).get(key)
-        if doc is not None and doc["user_id"] == str(user_id):
-            return Principal(
-                id=user_id, username=doc["username"], role=Role(doc["role"]), session_id=session_id
-            )
     epoch = near.epoch
     user = await SessionRepository(session).principal_row(user_id, session_id, utcnow(), lock=lock)
     if user is None:
         return None
-    if cached:
+    if near.redis is not None:
         doc = {"user_id": str(user.id), "username": user.username, "role": user.role}
-        await near.put_many({key: doc}, since_epoch=epoch)
+        await near.put_many({principal_key(session_id): doc}, since_epoch=epoch)
     return Principal(
         id=user.id, username=user.username, role=Role(user.role), session_id=session_id
     )
