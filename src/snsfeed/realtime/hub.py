@@ -58,6 +58,8 @@ class RealtimeHub:
         self._confirmations: dict[bytes, deque[asyncio.Future[None]]] = defaultdict(deque)
         self._ready: dict[uuid.UUID, asyncio.Future[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._to_mark: set[uuid.UUID] = set()
+        self._marking: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         if self.redis is not None:
@@ -95,8 +97,9 @@ class RealtimeHub:
             if first:
                 self._ready[user] = await self._subscribe(user)
             await asyncio.wait_for(asyncio.shield(self._ready[user]), _SUBSCRIBE_TIMEOUT)
-            await mark_online(self.redis, [user], self.settings.realtime_presence_ttl_seconds)
+            await self._mark_online(user)
         except Exception as exc:
+            log.warning("realtime_attach_failed", user_id=str(user), error=repr(exc))
             await self.detach(stream)
             raise RealtimeUnavailable(repr(exc)) from exc
         return True
@@ -113,6 +116,19 @@ class RealtimeHub:
                 async with self._lock:
                     if self._pubsub is not None:
                         await self._pubsub.unsubscribe(user_channel(stream.user_id))
+
+    async def _mark_online(self, user: uuid.UUID) -> None:
+        """Presence for a new stream; streams opening together share one Redis call (a
+        burst of reconnects would otherwise take a pooled connection each)."""
+        self._to_mark.add(user)
+        if self._marking is None:
+            self._marking = asyncio.ensure_future(self._flush_presence())
+        await asyncio.shield(self._marking)
+
+    async def _flush_presence(self) -> None:
+        await asyncio.sleep(0)  # let the attaches of this loop turn join
+        users, self._to_mark, self._marking = self._to_mark, set(), None
+        await mark_online(self.redis, users, self.settings.realtime_presence_ttl_seconds)
 
     async def _subscribe(self, user: uuid.UUID) -> asyncio.Future[None]:
         channel = user_channel(user)
