@@ -161,3 +161,21 @@ async def expect_nothing_before_sentinel(app: FastAPI, stream: WsClient, user_id
     )
     message = await stream.recv_type("new_content", "content_deleted")
     assert message["data"]["content_id"] == SENTINEL, f"unexpected delivery: {message}"
+
+
+async def received_before_sentinel(app: FastAPI, stream: WsClient, user_id: str) -> list[str]:
+    """Content ids of the feed messages a stream got for what happened so far (see above)."""
+    import uuid
+
+    await settle(app)
+    await publish(
+        app.state.redis,
+        uuid.UUID(user_id),
+        {"type": "new_content", "data": {"content_id": SENTINEL}},
+    )
+    ids = []
+    while True:
+        message = await stream.recv_type("new_content", "content_deleted")
+        if message["data"]["content_id"] == SENTINEL:
+            return ids
+        ids.append(message["data"]["content_id"])
