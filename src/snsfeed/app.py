@@ -23,6 +23,8 @@ from snsfeed.platform.errors import install_error_handlers
 from snsfeed.platform.logging import configure_logging
 from snsfeed.platform.ratelimit import RateLimitMiddleware, make_storage
 from snsfeed.platform.security import TokenSigner, load_signing_key, make_password_hasher
+from snsfeed.realtime.api import router as realtime_router
+from snsfeed.realtime.hub import RealtimeHub
 from snsfeed.runtime import start_runtime, stop_runtime
 from snsfeed.users.api import router as users_router
 from snsfeed.users.auth_api import router as auth_router
@@ -55,9 +57,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         app.state.sessionmaker = runtime.sessionmaker
         app.state.redis = runtime.redis
         app.state.timeline_store = timeline_store(settings, runtime.redis)
+        app.state.realtime = RealtimeHub(settings, runtime.redis)
+        await app.state.realtime.start()
         try:
             yield
         finally:
+            await app.state.realtime.stop()
             await stop_runtime(runtime)
 
     app = FastAPI(
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         content_router,
         engagement_router,
         feed_router,
+        realtime_router,
     ):
         app.include_router(router)
 

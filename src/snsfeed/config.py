@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     cache_l1_size: int = Field(default=50_000, ge=100)
     cache_l2_ttl_seconds: int = Field(default=300, ge=1)
 
+    # real-time stream (/ws/feed)
+    realtime_queue_size: int = Field(
+        default=256, ge=1, description="Messages waiting per stream before it must resync"
+    )
+    realtime_heartbeat_seconds: float = Field(default=20.0, gt=0)
+    # Presence outlives a crashed process by at most this long; must exceed the heartbeat.
+    realtime_presence_ttl_seconds: float = Field(default=60.0, gt=0)
+    realtime_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    realtime_max_streams_per_user: int = Field(default=10, ge=1)
+    realtime_max_message_bytes: int = Field(default=4096, ge=256)
+    # Older events (a worker catching up after an outage) are not pushed: clients catch up.
+    realtime_max_event_age_seconds: float = Field(default=300.0, gt=0)
+
     log_level: str = "INFO"
     sql_echo: bool = False
 

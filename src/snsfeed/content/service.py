@@ -151,6 +151,7 @@ async def delete(session: AsyncSession, actor: Principal, post_id: uuid.UUID) ->
         payload={
             "content_id": str(post.id),
             "author_id": str(post.author_id),
+            "visibility": post.visibility,
             "reason": post.deletion_reason,
         },
     )

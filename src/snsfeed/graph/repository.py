@@ -60,6 +60,26 @@ class GraphRepository:
         hidden = {row.other for row in rows if row.kind == "h"}
         return following, hidden
 
+    async def reader_facts_about(
+        self, readers: Sequence[uuid.UUID], authors: Sequence[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+        """``reader_facts`` for many readers, limited to a few authors, in one round trip:
+        rows (reader, author, "f" follows | "h" hidden: blocked either way or muted)."""
+        follows = select(
+            Follow.follower_id.label("reader"), Follow.following_id, literal("f").label("kind")
+        ).where(Follow.follower_id.in_(readers), Follow.following_id.in_(authors))
+        blocked = select(Block.blocker_id, Block.blocked_id, literal("h")).where(
+            Block.blocker_id.in_(readers), Block.blocked_id.in_(authors)
+        )
+        blockers = select(Block.blocked_id, Block.blocker_id, literal("h")).where(
+            Block.blocked_id.in_(readers), Block.blocker_id.in_(authors)
+        )
+        muted = select(Mute.muter_id, Mute.muted_id, literal("h")).where(
+            Mute.muter_id.in_(readers), Mute.muted_id.in_(authors)
+        )
+        rows = await self.session.execute(union_all(follows, blocked, blockers, muted))
+        return [(row[0], row[1], row[2]) for row in rows]
+
     async def follower_ids(self, following: uuid.UUID) -> list[uuid.UUID]:
         stmt = select(Follow.follower_id).where(Follow.following_id == following)
         return list((await self.session.execute(stmt)).scalars())

@@ -217,6 +217,23 @@ async def reader_facts(
     return facts
 
 
+async def reader_facts_about(
+    session: AsyncSession, readers: Sequence[uuid.UUID], authors: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[set[uuid.UUID], set[uuid.UUID]]]:
+    """``reader_facts`` of many readers at once, restricted to ``authors``: for each reader,
+    (the authors they follow, the authors hidden from them). Real-time delivery asks it for
+    the few authors an event is about."""
+    facts: dict[uuid.UUID, tuple[set[uuid.UUID], set[uuid.UUID]]] = {
+        r: (set(), set()) for r in readers
+    }
+    if not readers or not authors:
+        return facts
+    for reader, author, kind in await GraphRepository(session).reader_facts_about(readers, authors):
+        following, hidden = facts[reader]
+        (following if kind == "f" else hidden).add(author)
+    return facts
+
+
 async def following_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
     return await GraphRepository(session).following_ids(user_id)
 
