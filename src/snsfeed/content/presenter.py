@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from snsfeed.content.models import ContentType, Post, Visibility
 from snsfeed.content.schemas import ContentBody, ContentOut, EngagementCounts, ViewerState
 from snsfeed.engagement import service as engagement
+from snsfeed.media import service as media
 from snsfeed.platform.errors import NotFound
 from snsfeed.users import service as users
 
@@ -20,6 +21,8 @@ async def present_many(
     if not posts:
         return []
     authors = await users.summaries(session, {p.author_id for p in posts})
+    # Media: the one place posts get their attachments (the media context owns them).
+    attachments = await media.for_posts(session, [p.id for p in posts])
     states: dict[uuid.UUID, ViewerState] = {}
     if viewer_id is not None:
         states = await engagement.viewer_state(session, viewer_id, [p.id for p in posts])
@@ -37,10 +40,11 @@ async def present_many(
                 visibility=Visibility(post.visibility),
                 content=ContentBody(
                     text=post.text,
-                    media_urls=list(post.media_urls),
+                    media_urls=[a.url for a in attachments.get(post.id, []) if a.url],
                     hashtags=list(post.hashtags),
                     mentions=[uuid.UUID(m) for m in post.mentions],
                     link_url=post.link_url,
+                    media=attachments.get(post.id, []),
                 ),
                 engagement=EngagementCounts(
                     likes_count=post.likes_count,

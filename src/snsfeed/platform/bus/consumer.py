@@ -72,7 +72,8 @@ def runnable_consumers(settings: Settings, names: list[str] | None = None) -> li
 
 def _load_all_consumers() -> None:
     # Importing a context's consumers module registers its consumer groups.
-    import snsfeed.feed.consumers  # noqa: F401
+    import snsfeed.feed.consumers
+    import snsfeed.media.consumers  # noqa: F401
 
 
 async def sleep_or_stop(stopping: asyncio.Event, seconds: float) -> None:
