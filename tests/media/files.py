@@ -9,6 +9,7 @@ import struct
 import zlib
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 from PIL import Image
@@ -94,28 +95,30 @@ def video_bytes(
     audio: bool = True,
     video: bool = True,
     container: str = "mp4",
+    options: dict[str, str] | None = None,
 ) -> bytes:
     """A real H.264 (+AAC) video made with PyAV; tiny, so it encodes in milliseconds."""
-    path = tmp / f"generated-{os.urandom(4).hex()}.{container}"
-    with av.open(str(path), "w", format=container) as out:
-        if video:
-            vstream = out.add_stream("libx264", rate=fps)
+    path = tmp / f"generated-{os.urandom(4).hex()}.video"
+    with av.open(str(path), "w", format=container, options=options or {}) as out:
+        # Every stream is declared before the first packet: the header is written then.
+        vstream = out.add_stream("libx264", rate=fps) if video else None
+        astream = out.add_stream("aac", rate=44_100, layout="mono") if audio else None
+        if vstream is not None:
             vstream.width, vstream.height, vstream.pix_fmt = size[0], size[1], "yuv420p"
             for i in range(int(seconds * fps)):
                 frame = av.VideoFrame.from_image(Image.new("RGB", size, ((i * 25) % 256, 90, 30)))
                 frame.pts, frame.time_base = i, Fraction(1, fps)
                 out.mux(vstream.encode(frame))
             out.mux(vstream.encode(None))
-        if audio:
-            _write_tone(out, seconds)
+        if astream is not None:
+            _write_tone(out, astream, seconds)
     data = path.read_bytes()
     path.unlink()
     return data
 
 
-def _write_tone(out: av.container.OutputContainer, seconds: float) -> None:
+def _write_tone(out: Any, astream: Any, seconds: float) -> None:
     rate, step = 44_100, 1024
-    astream = out.add_stream("aac", rate=rate, layout="mono")
     total = int(seconds * rate)
     for start in range(0, total, step):
         n = min(step, total - start)

@@ -12,9 +12,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import blurhash
 import structlog
 from PIL import Image, ImageOps
+
+from snsfeed.media.placeholder import image_blurhash
 
 log = structlog.get_logger("snsfeed.media")
 
@@ -104,7 +105,14 @@ def _scaled(image: Image.Image, side: int) -> Image.Image:
 def _decode(src: Path, source_type: str, limits: ImageLimits) -> Image.Image:
     fmt = PILLOW_FORMATS[source_type]
     try:
-        opened = Image.open(src, formats=[fmt])
+        # Pillow's own bomb guard warns, or refuses past twice its limit; ours is below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(src, formats=[fmt])
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected(
+            "image_too_many_pixels", "The image has more pixels than are accepted"
+        ) from exc
     except Exception as exc:
         raise ImageRejected("image_invalid", f"The file is not a readable {fmt} image") from exc
     check_dimensions(*opened.size, limits)
@@ -149,9 +157,3 @@ def process_image(src: Path, out_dir: Path, source_type: str, limits: ImageLimit
         renditions.append(Rendition(name, path, *scaled.size, "image/webp"))
     # The stored original's size: what clients are served (big JPEGs decode scaled down).
     return ImageResult(*original.size, image_blurhash(image), renditions)
-
-
-def image_blurhash(image: Image.Image) -> str:
-    tiny = _scaled(image, 64).convert("RGB")
-    components_x, components_y = (4, 3) if tiny.width >= tiny.height else (3, 4)
-    return str(blurhash.encode(tiny, components_x, components_y))

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import resource
 import signal
@@ -24,9 +25,10 @@ import sys
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from snsfeed.config import Settings
+if TYPE_CHECKING:  # the child process stays light: no settings, no logging set-up
+    from snsfeed.config import Settings
 
 VIDEO_FILE = "video.mp4"
 POSTER_FILE = "poster.webp"
@@ -147,7 +149,7 @@ def transcode(
     import av
     from PIL import Image
 
-    from snsfeed.media.images import image_blurhash
+    from snsfeed.media.placeholder import image_blurhash
 
     try:
         container = av.open(str(src), mode="r", metadata_errors="ignore")
@@ -207,7 +209,9 @@ def transcode(
                         if frames > max_frames:
                             raise Refused("video_too_long", "The video has too many frames")
                         t = t if t is not None else frames / fps
-                        pts = round(t * fps)
+                        # Floor, not round: at a capped rate, frames share a slot and the
+                        # first one wins (the epsilon absorbs float error at equal rates).
+                        pts = math.floor(t * fps + 1e-3)
                         if pts <= last_pts:
                             continue  # above the frame-rate cap, or a repeated timestamp
                         last_pts, duration = pts, max(duration, t)
