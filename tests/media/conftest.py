@@ -98,6 +98,12 @@ def backend(request: pytest.FixtureRequest, app: FastAPI) -> Iterator[Backend]:
 
 
 @pytest.fixture
+def local(app: FastAPI) -> Backend:
+    """The app's own local storage, for tests that need one backend only."""
+    return Backend("local", app.state.media_storage)
+
+
+@pytest.fixture
 def app_settings(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The running app's settings, for tests that lower a limit (undone after the test)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -64,6 +65,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     )
 
 
+@functools.cache
 def png_bomb(width: int = 12_000, height: int = 12_000) -> bytes:
     """A valid grayscale PNG of width × height zero pixels: ~100 KB that inflate to ~144 MB."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)

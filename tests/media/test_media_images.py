@@ -82,14 +82,14 @@ async def test_the_type_comes_from_the_bytes_not_the_name_or_header(
 
 
 async def test_exif_and_gps_are_stripped_and_orientation_applied(
-    api: Api, media: MediaApi, backend: Backend
+    api: Api, media: MediaApi, local: Backend
 ) -> None:
     alice = await api.register()
     body = await media.ready(alice, jpeg_with_gps_and_rotation((400, 200)))
     # Orientation 6: the 400×200 sensor image is shown 200×400.
     assert (body["meta"]["width"], body["meta"]["height"]) == (200, 400)
     for variant in body["variants"].values():
-        data = backend.read(variant["url"])
+        data = local.read(variant["url"])
         stored = Image.open(io.BytesIO(data))
         assert not stored.getexif().get_ifd(GPS_IFD)
         assert len(stored.getexif()) == 0

@@ -53,25 +53,25 @@ async def test_a_large_video_is_scaled_down_to_720p(
 
 
 async def test_a_frame_rate_above_the_cap_is_reduced(
-    api: Api, media: MediaApi, backend: Backend, tmp_path: Path, app_settings: object
+    api: Api, media: MediaApi, local: Backend, tmp_path: Path, app_settings: object
 ) -> None:
     app_settings.set(media_video_max_fps=5)  # type: ignore[attr-defined]
     alice = await api.register()
     body = await media.ready(alice, video_bytes(tmp_path, seconds=1.0, fps=20, audio=False))
     mp4 = tmp_path / "out.mp4"
-    mp4.write_bytes(backend.read(body["url"]))
+    mp4.write_bytes(local.read(body["url"]))
     with av.open(str(mp4)) as container:
         frames = sum(1 for _ in container.decode(video=0))
     assert frames == 5
 
 
 async def test_a_video_without_audio_has_no_audio_track(
-    api: Api, media: MediaApi, backend: Backend, tmp_path: Path
+    api: Api, media: MediaApi, local: Backend, tmp_path: Path
 ) -> None:
     alice = await api.register()
     body = await media.ready(alice, video_bytes(tmp_path, audio=False))
     mp4 = tmp_path / "out.mp4"
-    mp4.write_bytes(backend.read(body["url"]))
+    mp4.write_bytes(local.read(body["url"]))
     with av.open(str(mp4)) as container:
         assert [s.type for s in container.streams] == ["video"]
 

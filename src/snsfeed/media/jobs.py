@@ -11,7 +11,8 @@ from snsfeed.runtime import start_runtime, stop_runtime
 
 async def run_cleanup(settings: Settings) -> int:
     """Clean up in batches, each its own transaction, until nothing is due."""
-    runtime = await start_runtime(settings, relay=False)
+    # Embedded mode may run this before `serve` ever migrated the SQLite file.
+    runtime = await start_runtime(settings, migrate=settings.embedded, relay=False)
     storage = create_storage(settings)
     total = 0
     try:
