@@ -23,12 +23,14 @@ The product rules the table encodes:
 
 from __future__ import annotations
 
+import io
 import string
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.helpers import Account, Api
 
@@ -36,7 +38,7 @@ ACTORS = ("owner", "follower", "stranger", "blocked", "anonymous")
 
 # Paths are under /api/v1 and formatted with World.ids: {owner} {name} {blocked} {public}
 # {followers} {private} {blocked_post} {owner_comment} {follower_comment} {hidden_comment}
-# {session}. The five numbers are the expected statuses in ACTORS order.
+# {session} {media}. The five numbers are the expected statuses in ACTORS order.
 # fmt: off
 ROWS: list[tuple[str, str, str, int, int, int, int, int]] = [
     # name                      method    path                             own  fol  str  blk  anon
@@ -116,11 +118,22 @@ ROWS: list[tuple[str, str, str, int, int, int, int, int]] = [
     ("sessions_list",           "GET",    "/auth/sessions",                200, 200, 200, 200, 401),
     # Somebody else's session is "not found", not "forbidden": session ids stay secret.
     ("session_delete",          "DELETE", "/auth/sessions/{session}",      204, 404, 404, 404, 401),
+    # --- media: uploads are private to their owner until attached to a post ----------------
+    ("media_create",            "POST",   "/media",                        201, 201, 201, 201, 401),
+    ("media_get",               "GET",    "/media/{media}",                200, 404, 404, 404, 401),
+    ("media_delete",            "DELETE", "/media/{media}",                204, 404, 404, 404, 401),
     # --- admin routes: 403 to every non-admin ----------------------------------------------
     ("admin_users_list",        "GET",    "/admin/users",                  403, 403, 403, 403, 401),
     ("admin_set_role",          "PUT",    "/admin/users/{owner}/role",     403, 403, 403, 403, 401),
 ]
 # fmt: on
+
+
+def _tiny_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(out, "PNG")
+    return out.getvalue()
+
 
 BODIES: dict[str, dict[str, Any]] = {
     "content_create": {"text": "a new post"},
@@ -132,6 +145,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "comment_private": {"text": "hi"},
     "me_patch": {"bio": "new bio"},
     "admin_set_role": {"role": "admin"},
+}
+# Multipart files sent with the request.
+FILES: dict[str, dict[str, tuple[str, bytes]]] = {
+    "media_create": {"file": ("tiny.png", _tiny_png())},
 }
 # Header values are formatted with World.ids like paths.
 HEADERS: dict[str, dict[str, str]] = {"feed_refresh": {"X-Last-Seen-Id": "{public}"}}
@@ -189,6 +206,11 @@ async def build_world(api: Api, client: httpx.AsyncClient, needs: set[str]) -> W
         ids["hidden_comment"] = await _comment(client, owner, ids["followers"])
     if "blocked_post" in needs:
         ids["blocked_post"] = (await api.post(blocked, "the blocked user's post"))["id"]
+    if "media" in needs:
+        r = await client.post(
+            "/api/v1/media", files={"file": ("a.png", _tiny_png())}, headers=owner.headers
+        )
+        ids["media"] = str(_ok(r, 201)["id"])
     if "session" in needs:
         sessions = _ok(await client.get("/api/v1/auth/sessions", headers=owner.headers))
         ids["session"] = sessions["items"][0]["id"]
@@ -209,6 +231,7 @@ def test_matrix_covers_every_resource_route(app: Any) -> None:
         "{content_id}": ("{public}", "{followers}", "{private}", "{blocked_post}"),
         "{comment_id}": ("{owner_comment}", "{follower_comment}", "{hidden_comment}"),
         "{session_id}": ("{session}",),
+        "{media_id}": ("{media}",),
     }
     missing = []
     for path, item in app.openapi()["paths"].items():
@@ -234,7 +257,9 @@ async def test_access(
     if actor != "anonymous":
         headers.update(world.accounts[actor].headers)
     url = "/api/v1" + path.format(**world.ids)
-    r = await client.request(method, url, json=BODIES.get(endpoint), headers=headers)
+    r = await client.request(
+        method, url, json=BODIES.get(endpoint), files=FILES.get(endpoint), headers=headers
+    )
     assert r.status_code == expected, r.text
     if expected >= 400:
         error = r.json()["error"]

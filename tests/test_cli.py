@@ -103,3 +103,32 @@ def test_demo_rejects_a_short_password(run: CliRunner) -> None:
     result = run.invoke(app, ["demo", "--users", "2", "--posts", "0", "--password", "short"])
     assert result.exit_code == 1
     assert "at least 8 characters" in result.output
+
+
+def test_media_cleanup_removes_an_orphaned_upload_and_its_file(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    import json
+    import uuid
+
+    assert run.invoke(app, ["migrate"]).exit_code == 0
+    media_id = uuid.uuid4()
+    key = f"{media_id}/large.webp"
+    stored = tmp_path / "data" / "media" / key
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(b"RIFF....WEBP")
+    variants = {"large": {"key": key, "url": f"/media/{key}", "width": 1, "height": 1}}
+    with sqlite3.connect(tmp_path / "data" / "snsfeed.db") as db:
+        db.execute(
+            "INSERT INTO media (id, owner_id, kind, status, source_type, source_bytes, "
+            "variants, position, created_at, updated_at) VALUES "
+            "(?, ?, 'image', 'ready', 'image/webp', 12, ?, 0, "
+            "'2020-01-01 00:00:00.000000', '2020-01-01 00:00:00.000000')",
+            (media_id.hex, uuid.uuid4().hex, json.dumps(variants)),
+        )
+    result = run.invoke(app, ["media", "cleanup"])
+    assert result.exit_code == 0, result.output
+    assert "removed 1 media item(s)" in result.output
+    assert not stored.exists()
+    with sqlite3.connect(tmp_path / "data" / "snsfeed.db") as db:
+        assert db.execute("SELECT count(*) FROM media").fetchone() == (0,)

@@ -18,6 +18,9 @@ from snsfeed.feed.api import router as feed_router
 from snsfeed.feed.fastpath import FeedFastPath
 from snsfeed.feed.timelines import timeline_store
 from snsfeed.graph.api import router as graph_router
+from snsfeed.media.api import MediaFiles
+from snsfeed.media.api import router as media_router
+from snsfeed.media.storage import LOCAL_URL_PREFIX, LocalStorage, create_storage
 from snsfeed.platform.bodylimit import BodySizeLimitMiddleware
 from snsfeed.platform.errors import install_error_handlers
 from snsfeed.platform.logging import configure_logging
@@ -80,7 +83,18 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
     # Added first, so it runs last: behind rate limiting and the body limit.
     app.add_middleware(FeedFastPath)
     app.add_middleware(RateLimitMiddleware, settings=settings, storage=make_storage(settings))
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/api/v1/media": settings.media_max_upload_bytes},
+    )
+    app.state.media_storage = storage = create_storage(settings)
+    if isinstance(storage, LocalStorage):
+        app.mount(
+            LOCAL_URL_PREFIX.rstrip("/"),
+            MediaFiles(directory=storage.root, check_dir=False),
+            name="media-files",
+        )
 
     for router in (
         auth_router,
@@ -90,6 +104,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         engagement_router,
         feed_router,
         realtime_router,
+        media_router,
     ):
         app.include_router(router)
 

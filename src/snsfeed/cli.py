@@ -20,6 +20,8 @@ admin_app = typer.Typer(help="Administrative tasks.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 dlq_app = typer.Typer(help="Events that consumers gave up on (dead letters).", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+media_app = typer.Typer(help="Media files and uploads.", no_args_is_help=True)
+app.add_typer(media_app, name="media")
 console = Console()
 
 
@@ -172,6 +174,23 @@ def worker(
     bus = f"JetStream {settings.broker_url}" if settings.broker_url else "SQL outbox log"
     console.print(f"worker: consumers {', '.join(s.name for s in specs) or '-'}; bus {bus}")
     asyncio.run(run_worker(settings, [s.name for s in specs], relay=relay))
+
+
+@media_app.command("cleanup")
+def media_cleanup(
+    grace_seconds: Annotated[
+        float | None,
+        typer.Option(help="Age at which unattached uploads go (default SNSFEED_MEDIA_ORPHAN_…)"),
+    ] = None,
+) -> None:
+    """Delete files of deleted posts' media and of uploads never attached (run from cron)."""
+    from snsfeed.media.jobs import run_cleanup
+
+    settings = Settings()
+    if grace_seconds is not None:
+        settings.media_orphan_grace_seconds = grace_seconds
+    removed = asyncio.run(run_cleanup(settings))
+    console.print(f"removed {removed} media item(s) and their files")
 
 
 @dlq_app.command("list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -84,6 +84,34 @@ class Settings(BaseSettings):
     realtime_max_message_bytes: int = Field(default=4096, ge=256)
     # Older events (a worker catching up after an outage) are not pushed: clients catch up.
     realtime_max_event_age_seconds: float = Field(default=300.0, gt=0)
+    # media: uploads (see docs/architecture.md, "Media")
+    media_cdn_base_url: str | None = Field(
+        default=None, description="Public base URL of media files (a CDN in front of storage)"
+    )
+    media_max_image_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    media_max_video_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    media_image_max_pixels: int = Field(default=40_000_000, ge=1)
+    media_image_max_side: int = Field(default=16_384, ge=1)
+    # Longest side of the re-encoded original; the WebP variants are 320 and 1080 px.
+    media_image_original_max_side: int = Field(default=4096, ge=320)
+    media_image_concurrency: int = Field(default=2, ge=1)
+    media_max_attachments: int = Field(default=4, ge=1)
+    media_description_max_length: int = Field(default=1500, ge=0)
+    media_video_max_seconds: float = Field(default=300.0, gt=0)
+    media_video_max_height: int = Field(default=720, ge=16)
+    media_video_max_fps: int = Field(default=30, ge=1)
+    # The transcoder is a child process with these bounds; past them the video is failed.
+    media_transcode_timeout_seconds: float = Field(default=600.0, gt=0)
+    media_transcode_cpu_seconds: int = Field(default=900, ge=1)
+    media_transcode_memory_mb: int = Field(default=2048, ge=256)
+    # Unattached uploads (and failed ones) older than this are removed by `media cleanup`.
+    media_orphan_grace_seconds: float = Field(default=24 * 3600.0, ge=0)
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    # "AES256" (SSE-S3) or "aws:kms" (with s3_kms_key_id); unset = the bucket's default.
+    s3_server_side_encryption: str | None = None
+    s3_kms_key_id: str | None = None
 
     log_level: str = "INFO"
     sql_echo: bool = False
@@ -106,3 +134,8 @@ class Settings(BaseSettings):
     @property
     def resolved_jwt_key_file(self) -> Path:
         return self.jwt_key_file or self.data_dir / "jwt-signing-key.pem"
+
+    @property
+    def media_max_upload_bytes(self) -> int:
+        """Body limit of the upload route: the larger file limit plus multipart framing."""
+        return max(self.media_max_image_bytes, self.media_max_video_bytes) + 64 * 1024

@@ -9,7 +9,7 @@ invalidates it after commit (``forget``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from snsfeed.content.models import ContentType, Post, Visibility
 from snsfeed.content.repository import ContentRepository
 from snsfeed.content.schemas import ContentBody, EngagementCounts, PostDocument
+from snsfeed.media import service as media
+from snsfeed.media.schemas import MediaAttachment
 from snsfeed.platform import cache
 
 Document = dict[str, Any]
@@ -26,7 +28,7 @@ def document_key(post_id: uuid.UUID | str) -> str:
     return f"c:post:{post_id}"
 
 
-def document_of(post: Post) -> PostDocument:
+def document_of(post: Post, attachments: Sequence[MediaAttachment] = ()) -> PostDocument:
     return PostDocument(
         id=post.id,
         author_id=post.author_id,
@@ -34,10 +36,11 @@ def document_of(post: Post) -> PostDocument:
         visibility=Visibility(post.visibility),
         content=ContentBody(
             text=post.text,
-            media_urls=list(post.media_urls),
+            media_urls=[a.url for a in attachments if a.url],
             hashtags=list(post.hashtags),
             mentions=[uuid.UUID(m) for m in post.mentions],
             link_url=post.link_url,
+            media=list(attachments),
         ),
         engagement=EngagementCounts(
             likes_count=post.likes_count,
@@ -59,9 +62,12 @@ async def documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uui
     found = {p: hits[k] for p in wanted if (k := document_key(p)) in hits}
     missing = wanted - found.keys()
     if missing:
+        posts = await ContentRepository(session).get_many(missing)
+        # Attachments never change once a post has them; a post's deletion forgets it.
+        attachments = await media.for_posts(session, list(posts))
         loaded = {
-            pid: document_of(post).model_dump(mode="json")
-            for pid, post in (await ContentRepository(session).get_many(missing)).items()
+            pid: document_of(post, attachments.get(pid, [])).model_dump(mode="json")
+            for pid, post in posts.items()
         }
         await near.put_many({document_key(p): d for p, d in loaded.items()}, since_epoch=epoch)
         found.update(loaded)

@@ -11,6 +11,7 @@ from snsfeed.content.documents import document_of
 from snsfeed.content.models import Post
 from snsfeed.content.schemas import ContentOut, ViewerState
 from snsfeed.engagement import service as engagement
+from snsfeed.media import service as media
 from snsfeed.platform.errors import NotFound
 from snsfeed.users import service as users
 
@@ -21,6 +22,8 @@ async def present_many(
     if not posts:
         return []
     authors = await users.summaries(session, {p.author_id for p in posts})
+    # Media: the one place posts get their attachments (the media context owns them).
+    attachments = await media.for_posts(session, [p.id for p in posts])
     states: dict[uuid.UUID, ViewerState] = {}
     if viewer_id is not None:
         states = await engagement.viewer_state(session, viewer_id, [p.id for p in posts])
@@ -31,7 +34,7 @@ async def present_many(
             continue
         out.append(
             ContentOut(
-                **dict(document_of(post)),
+                **dict(document_of(post, attachments.get(post.id, []))),
                 author=author,
                 viewer=states.get(post.id) if viewer_id is not None else None,
             )

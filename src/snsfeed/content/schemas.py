@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AliasChoices, AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from snsfeed.content.models import ContentType, Visibility
+from snsfeed.media.schemas import MediaAttachment
 from snsfeed.platform.validation import StorableText, url_at_most
 from snsfeed.users.schemas import UserSummary
 
@@ -33,7 +34,11 @@ class ContentCreate(BaseModel):
     )
     link_url: LinkUrl | None = Field(default=None, description="Required for link posts")
     media_ids: list[uuid.UUID] | None = Field(
-        default=None, description="Not accepted yet: media uploads arrive with the media service"
+        default=None,
+        description=(
+            "Uploads from `POST /api/v1/media`: the author's own, `ready`, not yet attached, "
+            "and of the post's type (image: 1–4 images; video: one video; text and link: none)"
+        ),
     )
     visibility: Visibility = Visibility.PUBLIC
 
@@ -48,10 +53,13 @@ class ContentUpdate(BaseModel):
 
 class ContentBody(BaseModel):
     text: str
-    media_urls: list[str]
+    media_urls: list[str] = Field(description="The main URL of each attachment, in order")
     hashtags: list[str]
     mentions: list[uuid.UUID]
     link_url: str | None = None
+    media: list[MediaAttachment] = Field(
+        default_factory=list, description="The attachments with their variants and metadata"
+    )
 
 
 class EngagementCounts(BaseModel):

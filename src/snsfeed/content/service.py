@@ -15,6 +15,7 @@ from snsfeed.content.parsing import extract_hashtags, extract_mentions
 from snsfeed.content.repository import ContentRepository
 from snsfeed.content.schemas import ContentCreate, ContentUpdate, FeedScope
 from snsfeed.graph import service as graph
+from snsfeed.media import service as media
 from snsfeed.platform.errors import Forbidden, NotFound, Unprocessable
 from snsfeed.platform.events import emit, on_event
 from snsfeed.platform.outbox import OutboxEvent
@@ -45,18 +46,6 @@ async def _mentions(session: AsyncSession, text: str) -> list[str]:
 async def create(
     session: AsyncSession, settings: Settings, author: Principal, data: ContentCreate
 ) -> Post:
-    # Even an empty list is refused: the field is not part of the API until media lands,
-    # and accepting it silently would let clients believe their attachments were stored.
-    if data.media_ids is not None:
-        raise Unprocessable(
-            "media_ids are not supported yet: media uploads arrive with the media service",
-            code="media_not_supported",
-        )
-    if data.content_type in (ContentType.IMAGE, ContentType.VIDEO):
-        raise Unprocessable(
-            f"{data.content_type.value} posts need media_ids, which are not supported yet",
-            code="media_not_supported",
-        )
     if data.content_type == ContentType.LINK and data.link_url is None:
         raise Unprocessable("A link post needs link_url", code="link_url_required")
     text = _validate_text(settings, data.text, data.content_type)
@@ -77,6 +66,9 @@ async def create(
     repo.add(post)
     await session.flush()
     await repo.replace_hashtags(post.id, post.hashtags)
+    await media.attach_to_post(
+        session, settings, author.id, post.id, data.media_ids or [], post.content_type
+    )
     await emit(
         session, "content.created", actor_id=author.id, key=post.id, payload=event_payload(post)
     )

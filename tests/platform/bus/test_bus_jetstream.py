@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import nats
 
 from snsfeed.config import Settings
@@ -102,3 +104,38 @@ async def test_poison_event_is_dead_lettered_after_max_attempts(nats_runtime: Ru
 
 async def test_durable_consumer_name_is_per_group() -> None:
     assert jetstream.durable_name(Recorder("timelines").spec(set())) == "snsfeed-timelines"
+
+
+async def test_a_handler_running_past_the_ack_wait_is_not_redelivered(
+    nats_runtime: Runtime,
+) -> None:
+    # A video transcode outlives the ack wait; the worker keeps telling JetStream it is
+    # still at it, so no other process starts the same work.
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec
+    from snsfeed.platform.bus.envelope import Event
+
+    nats_runtime.settings.bus_ack_wait_seconds = 1.0
+    calls: list[uuid.UUID] = []
+
+    async def slow(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
+        calls.append(event.id)
+        await asyncio.sleep(3.0)
+
+    spec = ConsumerSpec(name="slowjs", handler=slow, event_types=frozenset({"a.x"}))
+    buses = [
+        EventBus(nats_runtime.consumer_context, [spec], relay=True),
+        EventBus(nats_runtime.consumer_context, [spec], relay=False),
+    ]
+    for bus in buses:
+        await bus.start()
+    try:
+        ids = await write_events(nats_runtime, ["a.x"])
+        await buses[0].wait_idle(within_seconds=15)
+    finally:
+        for bus in buses:
+            await bus.stop()
+    assert calls == ids

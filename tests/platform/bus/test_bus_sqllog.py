@@ -224,3 +224,41 @@ async def test_stopping_finishes_the_event_in_flight(sql_runtime: Runtime) -> No
     await bus.stop(grace_seconds=5)
     assert [e.id for e in finished] == ids
     assert await bus.backlog() == 0  # its offset was committed before the process stopped
+
+
+async def test_a_slow_handler_does_not_hold_up_other_writers_on_sqlite(
+    sql_runtime: Runtime,
+) -> None:
+    # The media transcoder runs inside a handler for seconds or minutes; meanwhile the
+    # API must still be able to write (SQLite has one writer at a time).
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec
+    from snsfeed.platform.bus.envelope import Event
+
+    entered, release = asyncio.Event(), asyncio.Event()
+    handled: list[str] = []
+
+    async def slow(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
+        if event.type == "a.slow":
+            entered.set()
+            await release.wait()
+        handled.append(event.type)
+
+    spec = ConsumerSpec(name="slowpoke", handler=slow, event_types=frozenset({"a.x", "a.slow"}))
+    bus = EventBus(sql_runtime.consumer_context, [spec])
+    await bus.start()
+    try:
+        await write_events(sql_runtime, ["a.x"])  # the group's offset row exists from here on
+        await wait_for(lambda: handled == ["a.x"])
+        await write_events(sql_runtime, ["a.slow"])
+        await asyncio.wait_for(entered.wait(), timeout=5)
+        # Without the fix this waits for SQLite's busy timeout and fails "database is locked".
+        await asyncio.wait_for(write_events(sql_runtime, ["b.other"]), timeout=2)
+        release.set()
+        await wait_for(lambda: handled == ["a.x", "a.slow"])
+    finally:
+        release.set()
+        await bus.stop(grace_seconds=5)

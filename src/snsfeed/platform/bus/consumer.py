@@ -73,6 +73,7 @@ def runnable_consumers(settings: Settings, names: list[str] | None = None) -> li
 def _load_all_consumers() -> None:
     # Importing a context's consumers module registers its consumer groups.
     import snsfeed.feed.consumers
+    import snsfeed.media.consumers
     import snsfeed.realtime.consumers  # noqa: F401
 
 

@@ -153,6 +153,7 @@ class JetStreamConsumer:
             await msg.ack()
             return
         attempt = int(msg.metadata.num_delivered)
+        heartbeat = asyncio.create_task(self._keep_alive(msg))
         try:
             async with self.ctx.sessionmaker() as session:
                 await self.spec.handler(session, event, self.ctx)
@@ -171,7 +172,18 @@ class JetStreamConsumer:
                 )
                 return
             await self.dead_letter(event, exc, attempt)
+        finally:
+            heartbeat.cancel()
         await msg.ack()
+
+    async def _keep_alive(self, msg: Any) -> None:
+        """Tell JetStream the message is still being worked on, so a slow handler (a video
+        transcode) is not redelivered to another worker; a crashed one stops telling."""
+        interval = max(0.5, self.ctx.settings.bus_ack_wait_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
 
     async def dead_letter(self, event: Event, exc: BaseException, attempts: int) -> None:
         log.error("consumer_dead_letter", consumer=self.spec.name, event_id=str(event.id))

@@ -20,11 +20,21 @@ class BusRepository:
         self.session = session
 
     async def lock_offset(self, name: str) -> int:
-        """Current offset of a consumer group, row-locked so one process reads the log at a time."""
+        """Current offset of a consumer group, row-locked so one process reads the log at a time.
+
+        The row is inserted only when missing: on SQLite any write takes the database's
+        write lock for the rest of the transaction, and a batch whose handler runs for a
+        while (the media transcoder) must not hold every API write up meanwhile. (SQLite
+        has no row locks, so there processes running the same group may both handle an
+        event; handlers are idempotent.)
+        """
+        stmt = select(ConsumerOffset.last_seq).where(ConsumerOffset.name == name).with_for_update()
+        offset = (await self.session.execute(stmt)).scalar_one_or_none()
+        if offset is not None:
+            return int(offset)
         await insert_ignore(
             self.session, ConsumerOffset, {"name": name, "last_seq": 0, "updated_at": utcnow()}
         )
-        stmt = select(ConsumerOffset.last_seq).where(ConsumerOffset.name == name).with_for_update()
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def set_offset(self, name: str, seq: int) -> None:

@@ -1,0 +1,1 @@
+"""Media: uploads, image variants, video transcoding, storage backends and public URLs."""
