@@ -17,6 +17,7 @@ from snsfeed.engagement.api import router as engagement_router
 from snsfeed.feed.api import router as feed_router
 from snsfeed.feed.timelines import timeline_store
 from snsfeed.graph.api import router as graph_router
+from snsfeed.notifications.api import router as notifications_router
 from snsfeed.platform.bodylimit import BodySizeLimitMiddleware
 from snsfeed.platform.errors import install_error_handlers
 from snsfeed.platform.logging import configure_logging
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         content_router,
         engagement_router,
         feed_router,
+        notifications_router,
     ):
         app.include_router(router)
 

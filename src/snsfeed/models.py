@@ -3,6 +3,7 @@
 from snsfeed.content import models as content_models
 from snsfeed.engagement import models as engagement_models
 from snsfeed.graph import models as graph_models
+from snsfeed.notifications import models as notifications_models
 from snsfeed.platform import outbox
 from snsfeed.platform.bus import models as bus_models
 from snsfeed.platform.db import Base
@@ -14,6 +15,7 @@ __all__ = [
     "content_models",
     "engagement_models",
     "graph_models",
+    "notifications_models",
     "outbox",
     "users_models",
 ]
