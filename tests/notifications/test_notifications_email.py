@@ -46,9 +46,7 @@ async def test_follow_email_has_korean_text_and_html_parts(
     assert r.status_code == 200
     await dapi.follow(bob, alice)
     [mail] = await eventually(lambda: smtp.to(_address(alice)))
-    assert (
-        mail["Subject"] == "김철수 <b> (@%s)님이 회원님을 팔로우하기 시작했습니다." % bob.username
-    )
+    assert mail["Subject"] == f"김철수 <b> (@{bob.username})님이 회원님을 팔로우하기 시작했습니다."
     assert mail["From"].addresses[0].addr_spec == "no-reply@snsfeed.test"
     text = mail.get_body(("plain",))
     html = mail.get_body(("html",))
