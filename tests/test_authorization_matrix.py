@@ -36,7 +36,8 @@ ACTORS = ("owner", "follower", "stranger", "blocked", "anonymous")
 
 # Paths are under /api/v1 and formatted with World.ids: {owner} {name} {blocked} {public}
 # {followers} {private} {blocked_post} {owner_comment} {follower_comment} {hidden_comment}
-# {session}. The five numbers are the expected statuses in ACTORS order.
+# {session} {notification} {subscription}. The five numbers are the expected statuses in
+# ACTORS order.
 # fmt: off
 ROWS: list[tuple[str, str, str, int, int, int, int, int]] = [
     # name                      method    path                             own  fol  str  blk  anon
@@ -116,6 +117,22 @@ ROWS: list[tuple[str, str, str, int, int, int, int, int]] = [
     ("sessions_list",           "GET",    "/auth/sessions",                200, 200, 200, 200, 401),
     # Somebody else's session is "not found", not "forbidden": session ids stay secret.
     ("session_delete",          "DELETE", "/auth/sessions/{session}",      204, 404, 404, 404, 401),
+    # --- notifications: only ever the caller's own; someone else's id is "not found" -------
+    ("notifications_list",      "GET",    "/notifications",                200, 200, 200, 200, 401),
+    ("notifications_unread",    "GET",    "/notifications/unread-count",   200, 200, 200, 200, 401),
+    ("notifications_read_all",  "POST",   "/notifications/read",           204, 204, 204, 204, 401),
+    ("notification_read",       "POST",   "/notifications/{notification}/read",
+                                                                           204, 404, 404, 404, 401),
+    ("notif_settings_get",      "GET",    "/notifications/settings",       200, 200, 200, 200, 401),
+    ("notif_settings_patch",    "PATCH",  "/notifications/settings",       200, 200, 200, 200, 401),
+    ("push_subscriptions_list", "GET",    "/notifications/push-subscriptions",
+                                                                           200, 200, 200, 200, 401),
+    ("push_subscription_create", "POST",  "/notifications/push-subscriptions",
+                                                                           201, 201, 201, 201, 401),
+    ("push_subscription_delete", "DELETE", "/notifications/push-subscriptions/{subscription}",
+                                                                           204, 404, 404, 404, 401),
+    ("vapid_public_key",        "GET",    "/notifications/push-subscriptions/vapid-public-key",
+                                                                           200, 200, 200, 200, 401),
     # --- admin routes: 403 to every non-admin ----------------------------------------------
     ("admin_users_list",        "GET",    "/admin/users",                  403, 403, 403, 403, 401),
     ("admin_set_role",          "PUT",    "/admin/users/{owner}/role",     403, 403, 403, 403, 401),
@@ -132,6 +149,16 @@ BODIES: dict[str, dict[str, Any]] = {
     "comment_private": {"text": "hi"},
     "me_patch": {"bio": "new bio"},
     "admin_set_role": {"role": "admin"},
+    "notif_settings_patch": {"like": {"email": True}},
+    "push_subscription_create": {
+        "kind": "webpush",
+        "endpoint": "https://push.example.net/matrix",
+        "keys": {
+            "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1Xbjh"
+            "azAkj7I99e8QcYP7DkM",
+            "auth": "tBHItJI5svbpez7KI4CCXg",
+        },
+    },
 }
 # Header values are formatted with World.ids like paths.
 HEADERS: dict[str, dict[str, str]] = {"feed_refresh": {"X-Last-Seen-Id": "{public}"}}
@@ -189,6 +216,17 @@ async def build_world(api: Api, client: httpx.AsyncClient, needs: set[str]) -> W
         ids["hidden_comment"] = await _comment(client, owner, ids["followers"])
     if "blocked_post" in needs:
         ids["blocked_post"] = (await api.post(blocked, "the blocked user's post"))["id"]
+    if "notification" in needs:
+        # The follower's follow notified the owner (the blocked user's was withdrawn).
+        listed = _ok(await client.get("/api/v1/notifications", headers=owner.headers))
+        ids["notification"] = listed["items"][0]["id"]
+    if "subscription" in needs:
+        r = await client.post(
+            "/api/v1/notifications/push-subscriptions",
+            json={**BODIES["push_subscription_create"], "endpoint": "https://push.example.net/o"},
+            headers=owner.headers,
+        )
+        ids["subscription"] = _ok(r, 201)["id"]
     if "session" in needs:
         sessions = _ok(await client.get("/api/v1/auth/sessions", headers=owner.headers))
         ids["session"] = sessions["items"][0]["id"]
@@ -209,6 +247,8 @@ def test_matrix_covers_every_resource_route(app: Any) -> None:
         "{content_id}": ("{public}", "{followers}", "{private}", "{blocked_post}"),
         "{comment_id}": ("{owner_comment}", "{follower_comment}", "{hidden_comment}"),
         "{session_id}": ("{session}",),
+        "{notification_id}": ("{notification}",),
+        "{subscription_id}": ("{subscription}",),
     }
     missing = []
     for path, item in app.openapi()["paths"].items():

@@ -80,7 +80,7 @@ class SmtpReceiver:
 @dataclass
 class Received:
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: bytes
 
 
@@ -94,7 +94,8 @@ class PushReceiver:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        self.received.append(Received(request.path, dict(request.headers), body))
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        self.received.append(Received(request.path, headers, body))
         statuses = self.script.get(request.path)
         status = 201 if request.path.startswith("/wp/") else 200
         if statuses:
