@@ -18,8 +18,8 @@ from py_vapid import Vapid02
 from snsfeed.notifications.models import Delivery
 from snsfeed.notifications.repository import NotificationRepository
 from tests.helpers import Account, Api
-from tests.notifications.conftest import PushReceiver, eventually
 from tests.notifications.helpers import notifications
+from tests.notifications.receivers import PushReceiver, eventually
 
 
 def _b64(data: bytes) -> str:
