@@ -153,6 +153,14 @@ async def test_unshare_withdraws_the_notification(api: Api, client: httpx.AsyncC
     assert await notifications(client, alice) == []
 
 
+async def test_unfollow_withdraws_the_notification(api: Api, client: httpx.AsyncClient) -> None:
+    alice, bob = await api.register(), await api.register()
+    await api.follow(bob, alice)
+    r = await client.delete(f"/api/v1/users/{alice.id}/follow", headers=bob.headers)
+    assert r.status_code == 204
+    assert await notifications(client, alice) == []
+
+
 async def test_deleted_comment_leaves_no_notification(api: Api, client: httpx.AsyncClient) -> None:
     alice, bob = await api.register(), await api.register()
     post = await api.post(alice)
