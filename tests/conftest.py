@@ -50,9 +50,15 @@ def base_settings(tmp: Path, **overrides: object) -> Settings:
     key = tmp / "jwt.pem"
     if not key.exists():
         write_new_key(key)
+    vapid = tmp / "vapid.pem"
+    if not vapid.exists():
+        write_new_key(vapid)
     values: dict[str, object] = {
         "data_dir": tmp,
         "jwt_key_file": key,
+        "vapid_private_key_file": vapid,
+        # Local receivers speak plain http on loopback.
+        "push_allow_insecure_endpoints": True,
         # Cheap hashing keeps the suite fast; production uses the RFC 9106 defaults.
         "argon2_time_cost": 1,
         "argon2_memory_cost_kib": 1024,
@@ -168,15 +174,16 @@ async def truncate_all(engine: AsyncEngine) -> None:
 
 
 class SettledTransport(httpx.ASGITransport):
-    """Reads the feed only once the event bus has caught up (the services profile).
+    """Reads the feed and notifications only once the event bus has caught up.
 
-    Timelines in Redis are eventually consistent; API tests assert the converged state,
-    so feed reads wait until every event written so far has been handled.
+    Timelines in Redis and notifications are eventually consistent; API tests assert the
+    converged state, so these reads wait until every event written so far has been handled.
     """
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         runtime = self.app.state.runtime  # type: ignore[attr-defined]
-        if runtime.bus is not None and request.url.path.startswith("/api/v1/feed"):
+        settled = ("/api/v1/feed", "/api/v1/notifications")
+        if runtime.bus is not None and request.url.path.startswith(settled):
             await runtime.bus.wait_idle(within_seconds=30)
         return await super().handle_async_request(request)
 

@@ -38,7 +38,8 @@ ACTORS = ("owner", "follower", "stranger", "blocked", "anonymous")
 
 # Paths are under /api/v1 and formatted with World.ids: {owner} {name} {blocked} {public}
 # {followers} {private} {blocked_post} {owner_comment} {follower_comment} {hidden_comment}
-# {session} {media}. The five numbers are the expected statuses in ACTORS order.
+# {session} {media} {notification} {subscription}. The five numbers are the expected statuses
+# in ACTORS order.
 # fmt: off
 ROWS: list[tuple[str, str, str, int, int, int, int, int]] = [
     # name                      method    path                             own  fol  str  blk  anon
@@ -122,6 +123,22 @@ ROWS: list[tuple[str, str, str, int, int, int, int, int]] = [
     ("media_create",            "POST",   "/media",                        201, 201, 201, 201, 401),
     ("media_get",               "GET",    "/media/{media}",                200, 404, 404, 404, 401),
     ("media_delete",            "DELETE", "/media/{media}",                204, 404, 404, 404, 401),
+    # --- notifications: only ever the caller's own; someone else's id is "not found" -------
+    ("notifications_list",      "GET",    "/notifications",                200, 200, 200, 200, 401),
+    ("notifications_unread",    "GET",    "/notifications/unread-count",   200, 200, 200, 200, 401),
+    ("notifications_read_all",  "POST",   "/notifications/read",           204, 204, 204, 204, 401),
+    ("notification_read",       "POST",   "/notifications/{notification}/read",
+                                                                           204, 404, 404, 404, 401),
+    ("notif_settings_get",      "GET",    "/notifications/settings",       200, 200, 200, 200, 401),
+    ("notif_settings_patch",    "PATCH",  "/notifications/settings",       200, 200, 200, 200, 401),
+    ("push_subscriptions_list", "GET",    "/notifications/push-subscriptions",
+                                                                           200, 200, 200, 200, 401),
+    ("push_subscription_create", "POST",  "/notifications/push-subscriptions",
+                                                                           201, 201, 201, 201, 401),
+    ("push_subscription_delete", "DELETE", "/notifications/push-subscriptions/{subscription}",
+                                                                           204, 404, 404, 404, 401),
+    ("vapid_public_key",        "GET",    "/notifications/push-subscriptions/vapid-public-key",
+                                                                           200, 200, 200, 200, 401),
     # --- admin routes: 403 to every non-admin ----------------------------------------------
     ("admin_users_list",        "GET",    "/admin/users",                  403, 403, 403, 403, 401),
     ("admin_set_role",          "PUT",    "/admin/users/{owner}/role",     403, 403, 403, 403, 401),
@@ -145,6 +162,16 @@ BODIES: dict[str, dict[str, Any]] = {
     "comment_private": {"text": "hi"},
     "me_patch": {"bio": "new bio"},
     "admin_set_role": {"role": "admin"},
+    "notif_settings_patch": {"like": {"email": True}},
+    "push_subscription_create": {
+        "kind": "webpush",
+        "endpoint": "https://push.example.net/matrix",
+        "keys": {
+            "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1Xbjh"
+            "azAkj7I99e8QcYP7DkM",
+            "auth": "tBHItJI5svbpez7KI4CCXg",
+        },
+    },
 }
 # Multipart files sent with the request.
 FILES: dict[str, dict[str, tuple[str, bytes]]] = {
@@ -211,6 +238,17 @@ async def build_world(api: Api, client: httpx.AsyncClient, needs: set[str]) -> W
             "/api/v1/media", files={"file": ("a.png", _tiny_png())}, headers=owner.headers
         )
         ids["media"] = str(_ok(r, 201)["id"])
+    if "notification" in needs:
+        # The follower's follow notified the owner (the blocked user's was withdrawn).
+        listed = _ok(await client.get("/api/v1/notifications", headers=owner.headers))
+        ids["notification"] = listed["items"][0]["id"]
+    if "subscription" in needs:
+        r = await client.post(
+            "/api/v1/notifications/push-subscriptions",
+            json={**BODIES["push_subscription_create"], "endpoint": "https://push.example.net/o"},
+            headers=owner.headers,
+        )
+        ids["subscription"] = _ok(r, 201)["id"]
     if "session" in needs:
         sessions = _ok(await client.get("/api/v1/auth/sessions", headers=owner.headers))
         ids["session"] = sessions["items"][0]["id"]
@@ -232,6 +270,8 @@ def test_matrix_covers_every_resource_route(app: Any) -> None:
         "{comment_id}": ("{owner_comment}", "{follower_comment}", "{hidden_comment}"),
         "{session_id}": ("{session}",),
         "{media_id}": ("{media}",),
+        "{notification_id}": ("{notification}",),
+        "{subscription_id}": ("{subscription}",),
     }
     missing = []
     for path, item in app.openapi()["paths"].items():

@@ -21,6 +21,7 @@ from snsfeed.graph.api import router as graph_router
 from snsfeed.media.api import MediaFiles
 from snsfeed.media.api import router as media_router
 from snsfeed.media.storage import LOCAL_URL_PREFIX, LocalStorage, create_storage
+from snsfeed.notifications.api import router as notifications_router
 from snsfeed.platform.bodylimit import BodySizeLimitMiddleware
 from snsfeed.platform.errors import install_error_handlers
 from snsfeed.platform.logging import configure_logging
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         feed_router,
         realtime_router,
         media_router,
+        notifications_router,
     ):
         app.include_router(router)
 

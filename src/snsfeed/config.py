@@ -112,6 +112,37 @@ class Settings(BaseSettings):
     # "AES256" (SSE-S3) or "aws:kms" (with s3_kms_key_id); unset = the bucket's default.
     s3_server_side_encryption: str | None = None
     s3_kms_key_id: str | None = None
+    # notifications
+    # Likes, shares and follows of one target within this window form one group
+    # ("A and 3 others liked your post").
+    notify_group_window_seconds: int = Field(default=24 * 3600, ge=60)
+    # E-mail waits this long and is skipped if the user read the notification meanwhile or
+    # has a stream open (they saw it), as Mastodon does.
+    notify_email_delay_seconds: float = Field(default=300.0, ge=0)
+    notify_max_attempts: int = Field(default=6, ge=1)
+    notify_retry_delays_seconds: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0, 3600.0)
+    notify_dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    notify_dispatch_batch_size: int = Field(default=50, ge=1)
+    notify_dispatch_concurrency: int = Field(default=8, ge=1)
+    notify_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A claimed delivery is handed to another dispatcher after this long (a crashed worker).
+    notify_lease_seconds: float = Field(default=120.0, gt=0)
+    notify_public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_use_tls: bool = False
+    smtp_from: str = "snsfeed <no-reply@snsfeed.local>"
+    # Web Push (VAPID). Unset: generated into the data dir in embedded mode, off otherwise.
+    vapid_private_key_file: Path | None = None
+    vapid_subject: str = "mailto:admin@snsfeed.local"
+    # FCM HTTP v1 style adapter: POST {"message": …} with this bearer token.
+    fcm_endpoint: str | None = None
+    fcm_bearer_token: str | None = None
+    # Push endpoints must be https unless this is on (tests and local development).
+    push_allow_insecure_endpoints: bool = False
 
     log_level: str = "INFO"
     sql_echo: bool = False
@@ -130,6 +161,12 @@ class Settings(BaseSettings):
     @property
     def runs_consumers_in_api(self) -> bool:
         return self.embedded if self.api_consumers is None else self.api_consumers
+
+    @property
+    def resolved_vapid_key_file(self) -> Path | None:
+        if self.vapid_private_key_file is not None:
+            return self.vapid_private_key_file
+        return self.data_dir / "vapid-private-key.pem" if self.embedded else None
 
     @property
     def resolved_jwt_key_file(self) -> Path:

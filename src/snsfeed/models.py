@@ -4,6 +4,7 @@ from snsfeed.content import models as content_models
 from snsfeed.engagement import models as engagement_models
 from snsfeed.graph import models as graph_models
 from snsfeed.media import models as media_models
+from snsfeed.notifications import models as notifications_models
 from snsfeed.platform import outbox
 from snsfeed.platform.bus import models as bus_models
 from snsfeed.platform.db import Base
@@ -16,6 +17,7 @@ __all__ = [
     "engagement_models",
     "graph_models",
     "media_models",
+    "notifications_models",
     "outbox",
     "users_models",
 ]

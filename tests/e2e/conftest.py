@@ -157,9 +157,15 @@ class Cluster:
         cli = [sys.executable, "-m", "snsfeed.cli"]
         return self._add(f"api-{port}", [*cli, "serve", "--port", str(port)], env)
 
-    def worker(self, name: str = "worker", env: dict[str, str] | None = None) -> Process:
+    def worker(
+        self,
+        name: str = "worker",
+        env: dict[str, str] | None = None,
+        consumers: tuple[str, ...] = ("timelines",),
+    ) -> Process:
         cli = [sys.executable, "-m", "snsfeed.cli"]
-        return self._add(name, [*cli, "worker", "--consumer", "timelines"], env)
+        groups = [arg for c in consumers for arg in ("--consumer", c)]
+        return self._add(name, [*cli, "worker", *groups], env)
 
     def start_api_and_worker(self) -> int:
         """One API process and one worker; returns the API's port once it answers."""

@@ -89,6 +89,13 @@ class EngagementRepository:
         stmt = select(Comment).where(Comment.id == comment_id, Comment.deleted_at.is_(None))
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def live_comment_ids(self, comment_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        ids = list(comment_ids)
+        if not ids:
+            return set()
+        stmt = select(Comment.id).where(Comment.id.in_(ids), Comment.deleted_at.is_(None))
+        return set((await self.session.execute(stmt)).scalars())
+
     async def comments_page(
         self,
         content_id: uuid.UUID,

@@ -270,3 +270,8 @@ async def shares_by_users(
 
 async def has_shared(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
     return post_id in await EngagementRepository(session).shared_among(user_id, [post_id])
+
+
+async def live_comment_ids(session: AsyncSession, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """The comments among ``ids`` that are not deleted (notifications hide the others)."""
+    return await EngagementRepository(session).live_comment_ids(ids)

@@ -28,6 +28,13 @@ class ConsumerContext:
 # commits it together with the consumer's offset) and must be idempotent, since any
 # event can arrive more than once.
 Handler = Callable[[AsyncSession, Event, ConsumerContext], Awaitable[None]]
+# A group may instead be a loop over a table of its own (e.g. due notification deliveries):
+# it runs in every process that runs the group, until ``stopping`` is set.
+Loop = Callable[[ConsumerContext, asyncio.Event], Awaitable[None]]
+
+
+async def _no_events(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
+    raise RuntimeError(f"a loop group received event {event.type}")
 
 
 @dataclass(frozen=True)
@@ -37,12 +44,18 @@ class ConsumerSpec:
     event_types: frozenset[str]
     needs_redis: bool = False
     description: str = ""
+    loop: Loop | None = None
 
     def wants(self, event_type: str) -> bool:
         return event_type in self.event_types
 
 
 _registry: dict[str, ConsumerSpec] = {}
+
+
+def loop_spec(name: str, loop: Loop, description: str = "") -> ConsumerSpec:
+    """A group that runs ``loop`` instead of consuming events."""
+    return ConsumerSpec(name, _no_events, frozenset(), description=description, loop=loop)
 
 
 def register_consumer(spec: ConsumerSpec) -> ConsumerSpec:
@@ -74,6 +87,7 @@ def _load_all_consumers() -> None:
     # Importing a context's consumers module registers its consumer groups.
     import snsfeed.feed.consumers
     import snsfeed.media.consumers
+    import snsfeed.notifications.consumers
     import snsfeed.realtime.consumers  # noqa: F401
 
 

@@ -34,13 +34,20 @@ class EventBus:
     def uses_broker(self) -> bool:
         return bool(self.ctx.settings.broker_url)
 
+    @property
+    def event_specs(self) -> list[ConsumerSpec]:
+        return [s for s in self.specs if s.loop is None]
+
     async def start(self) -> None:
+        for spec in self.specs:
+            if spec.loop is not None:
+                self._spawn(spec.loop(self.ctx, self.stopping), spec.name)
         if self.uses_broker:
             # Connect in the background: a broker that is down must not keep the API (or a
             # worker) from starting; events wait in the outbox meanwhile.
             self.tasks.append(asyncio.create_task(self._run_with_broker(), name="broker"))
         else:
-            for spec in self.specs:
+            for spec in self.event_specs:
                 self._spawn(SqlLogConsumer(self.ctx, spec).run(self.stopping), spec.name)
         log.info(
             "bus_started",
@@ -55,7 +62,7 @@ class EventBus:
         runners = []
         if self.relay_enabled:
             runners.append(jetstream.Relay(self.ctx, self.js).run(self.stopping))
-        for spec in self.specs:
+        for spec in self.event_specs:
             runners.append(jetstream.JetStreamConsumer(self.ctx, spec, self.js).run(self.stopping))
         await asyncio.gather(*runners)
 
@@ -99,11 +106,11 @@ class EventBus:
                 if not self.connected.is_set():
                     return unpublished + 1  # nothing can be handled before the broker answers
                 return unpublished + await jetstream.pending(
-                    self.js, self.ctx.settings.nats_stream, self.specs
+                    self.js, self.ctx.settings.nats_stream, self.event_specs
                 )
             head = await repo.max_seq()
             offsets = await repo.offsets()
-            return sum(max(0, head - offsets.get(s.name, 0)) for s in self.specs)
+            return sum(max(0, head - offsets.get(s.name, 0)) for s in self.event_specs)
 
     async def wait_idle(self, within_seconds: float = 10.0) -> None:
         """Wait until every event so far is handled (tests and the demo use it)."""
