@@ -169,6 +169,49 @@ async def test_hot_account_posts_are_merged_at_read_time(services: FastAPI, api:
         settings.hot_account_followers = previous
 
 
+async def test_a_hot_accounts_repost_is_merged_at_read_time(services: FastAPI, api: Api) -> None:
+    settings = services.state.settings
+    celebrity, author = await api.register(), await api.register()
+    fans = [await api.register() for _ in range(3)]
+    for fan in fans:
+        await api.follow(fan, celebrity)
+        await api.feed(fan)
+    post = await api.post(author, "worth sharing")
+    previous, settings.hot_account_followers = settings.hot_account_followers, 2
+    try:
+        r = await api.client.post(f"/api/v1/content/{post['id']}/share", headers=celebrity.headers)
+        assert r.status_code in (200, 201), r.text
+        await settle(services)
+        assert await cached_post_ids(services, fans[0]) == []  # not fanned out
+        [item] = (await api.feed(fans[0]))["items"]
+        assert item["id"] == post["id"]
+        assert item["shared_by"]["id"] == celebrity.id
+        r = await api.client.delete(
+            f"/api/v1/content/{post['id']}/share", headers=celebrity.headers
+        )
+        assert r.status_code == 204, r.text
+        assert await ids(api, fans[0]) == []
+    finally:
+        settings.hot_account_followers = previous
+
+
+async def test_a_deleted_post_leaves_the_followers_timelines_and_the_total(
+    services: FastAPI, api: Api
+) -> None:
+    me, friend = await api.register(), await api.register()
+    await api.follow(me, friend)
+    await api.feed(me)
+    kept, doomed = await api.post(friend, "kept"), await api.post(friend, "doomed")
+    assert (await api.feed(me))["total"] == 2
+    r = await api.client.delete(f"/api/v1/content/{doomed['id']}", headers=friend.headers)
+    assert r.status_code == 204, r.text
+    await settle(services)
+    assert await cached_post_ids(services, me) == [kept["id"]]
+    body = await api.feed(me)
+    assert [i["id"] for i in body["items"]] == [kept["id"]]
+    assert body["total"] == 1
+
+
 async def test_expired_timeline_is_rebuilt_from_sql(services: FastAPI, api: Api) -> None:
     me, friend = await api.register(), await api.register()
     await api.follow(me, friend)

@@ -93,8 +93,21 @@ async def on_content_created(session: AsyncSession, event: Event, ctx: ConsumerC
 
 
 async def on_content_deleted(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
-    # Timelines drop deleted posts at read time; the author list is what hot reads merge.
-    await store_for(ctx).remove_author_post(_uuid(event, "author_id"), _uuid(event, "content_id"))
+    """Take the post out of the timelines fan-out put it in.
+
+    Reads skip deleted posts anyway; removing them keeps pages full and makes the
+    timeline's version change, which is what the cached feed total is keyed on.
+    Reposts of it stay until read (they are filtered there) or trimmed.
+    """
+    store = store_for(ctx)
+    author, post = _uuid(event, "author_id"), _uuid(event, "content_id")
+    await store.remove_author_post(author, post)
+    batch = ctx.settings.fanout_batch_size
+    await store.remove_member([author], str(post), batch)
+    if event.payload.get("visibility") == "private" or await store.is_hot(author):
+        return  # only the author's own timeline had it
+    async for ids in graph.follower_id_batches(session, author, batch):
+        await store.remove_member(ids, str(post), batch)
 
 
 async def on_shared(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
@@ -107,6 +120,9 @@ async def on_shared(session: AsyncSession, event: Event, ctx: ConsumerContext) -
     blocked = frozenset(await graph.blocked_either_way(session, _uuid(event, "author_id")))
     if sharer in blocked:
         return
+    # Like posts, reposts are also listed under the sharer, for readers merging a hot
+    # sharer at read time (they filter blocks themselves).
+    await store.add_author_post(sharer, entry)
     await _fan_out(session, ctx, store, sharer, entry, exclude=blocked)
 
 
@@ -118,6 +134,7 @@ async def on_unshared(session: AsyncSession, event: Event, ctx: ConsumerContext)
         return  # shared again since
     readers = [sharer, *await graph.follower_ids(session, sharer)]
     member = Entry(post, 0, shared_by=sharer).member
+    await store.remove_author_member(sharer, member)
     await store.remove_member(readers, member, ctx.settings.fanout_batch_size)
 
 

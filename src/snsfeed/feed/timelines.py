@@ -218,7 +218,10 @@ class TimelineStore:
             await pipe.execute()
 
     async def remove_author_post(self, author_id: uuid.UUID, post_id: uuid.UUID) -> None:
-        await self.redis.zrem(author_posts_key(author_id), str(post_id))
+        await self.remove_author_member(author_id, str(post_id))
+
+    async def remove_author_member(self, author_id: uuid.UUID, member: str) -> None:
+        await self.redis.zrem(author_posts_key(author_id), member)
 
     async def delete_author_posts(self, author_id: uuid.UUID) -> None:
         await self.redis.delete(author_posts_key(author_id))
@@ -236,6 +239,9 @@ class TimelineStore:
                 )
             results = await pipe.execute()
         return [e for rows in results for m, s in rows if (e := Entry.parse(m, s)) is not None]
+
+    async def is_hot(self, author_id: uuid.UUID) -> bool:
+        return bool(await self.redis.sismember(HOT_ACCOUNTS_KEY, str(author_id)))
 
     async def hot_accounts(self) -> set[uuid.UUID]:
         return {uuid.UUID(m.decode()) for m in await self.redis.smembers(HOT_ACCOUNTS_KEY)}
