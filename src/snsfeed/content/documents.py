@@ -20,12 +20,13 @@ from snsfeed.content.schemas import ContentBody, EngagementCounts, PostDocument
 from snsfeed.media import service as media
 from snsfeed.media.schemas import MediaAttachment
 from snsfeed.platform import cache
+from snsfeed.platform.ids import text_of
 
 Document = dict[str, Any]
 
 
-def document_key(post_id: uuid.UUID | str) -> str:
-    return f"c:post:{post_id}"
+def document_key(post_id: uuid.UUID) -> str:
+    return f"c:post:{text_of(post_id)}"
 
 
 def document_of(post: Post, attachments: Sequence[MediaAttachment] = ()) -> PostDocument:

@@ -19,6 +19,7 @@ from snsfeed.graph import service as graph
 from snsfeed.platform import cache
 from snsfeed.platform.errors import Forbidden, NotFound, Unprocessable
 from snsfeed.platform.events import emit, on_event
+from snsfeed.platform.ids import text_of
 from snsfeed.platform.outbox import OutboxEvent
 from snsfeed.platform.time import utcnow
 from snsfeed.users.schemas import Principal
@@ -209,10 +210,10 @@ def _forget_engaged(session: AsyncSession, user_id: uuid.UUID) -> None:
     cache.invalidate_after_commit(session, engaged_key(user_id))
 
 
-async def viewer_state(
+async def viewer_flags(
     session: AsyncSession, viewer_id: uuid.UUID, post_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, ViewerState]:
-    """Whether the viewer liked / shared each post.
+) -> dict[uuid.UUID, tuple[bool, bool]]:
+    """(liked, shared) by the viewer for each post.
 
     The near cache keeps, per viewer, the states of the posts they were recently shown
     (their own likes and shares invalidate it); SQL answers only for posts not in it.
@@ -224,22 +225,30 @@ async def viewer_state(
     key = engaged_key(viewer_id)
     epoch = near.epoch
     known: dict[str, int] = near.get_local(key) or (await near.get_many([key])).get(key) or {}
-    missing = [p for p in ids if str(p) not in known]
+    texts = [text_of(p) for p in ids]
+    missing = [p for p, t in zip(ids, texts, strict=True) if t not in known]
     if missing:
         liked, shared = await EngagementRepository(session).states_among(viewer_id, missing)
         merged = dict(known)
         for pid in missing:
-            merged[str(pid)] = (_LIKED if pid in liked else 0) | (_SHARED if pid in shared else 0)
+            merged[text_of(pid)] = (_LIKED if pid in liked else 0) | (
+                _SHARED if pid in shared else 0
+            )
         if len(merged) > _ENGAGED_REMEMBERED:
             merged = dict(list(merged.items())[-_ENGAGED_REMEMBERED:])
         await near.put_many({key: merged}, since_epoch=epoch, replace=True)
         known = merged
     return {
-        pid: ViewerState(
-            liked=bool(known[str(pid)] & _LIKED), shared=bool(known[str(pid)] & _SHARED)
-        )
-        for pid in ids
+        pid: (bool(known[t] & _LIKED), bool(known[t] & _SHARED))
+        for pid, t in zip(ids, texts, strict=True)
     }
+
+
+async def viewer_state(
+    session: AsyncSession, viewer_id: uuid.UUID, post_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, ViewerState]:
+    flags = await viewer_flags(session, viewer_id, post_ids)
+    return {pid: ViewerState(liked=liked, shared=shared) for pid, (liked, shared) in flags.items()}
 
 
 @on_event("user.deleted")

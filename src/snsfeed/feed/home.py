@@ -20,9 +20,15 @@ from snsfeed.platform.redis import REDIS_ERRORS
 
 log = structlog.get_logger("snsfeed.feed")
 
-# Entries fetched per item wanted: some are filtered out (deleted, muted, duplicates).
-_OVERFETCH = 2
-_EXTRA = 10
+# Entries fetched beyond the items wanted: some are filtered out (deleted, muted,
+# duplicates). Parsing and hydrating entries is most of a page's cost, so the margin is
+# kept modest.
+_MARGIN_FRACTION = 0.5
+_MARGIN_MIN = 10
+
+
+def _fetch_limit(want: int) -> int:
+    return want + max(_MARGIN_MIN, int(want * _MARGIN_FRACTION))
 
 
 async def rebuild(session: AsyncSession, store: TimelineStore, reader: Reader) -> bool:
@@ -54,7 +60,7 @@ async def redis_entries(
     want: int,
 ) -> Candidates | None:
     """Candidate entries below the cursor; ``None`` when Redis cannot serve them now."""
-    limit = want * _OVERFETCH + _EXTRA
+    limit = _fetch_limit(want)
     below_score = before.score + 1 if before else None
     page = await store.read_page(reader.id, below_score, limit)
     if page is None:
@@ -66,8 +72,11 @@ async def redis_entries(
     cached = page.entries
     truncated = len(cached) >= limit
     hot = sorted(page.hot_accounts & reader.following)
-    entries = cached + await store.read_author_posts(hot, below_score, limit) if hot else cached
-    entries = below(entries, before)
+    if hot:
+        entries = below(cached + await store.read_author_posts(hot, below_score, limit), before)
+    else:
+        # One sorted set, read newest first: already in page order and without duplicates.
+        entries = cached if before is None else below(cached, before)
     if not truncated and page.full:
         # Older than anything the capped timeline keeps: continue from SQL.
         oldest = min(cached, key=sort_key) if cached else None
@@ -95,6 +104,6 @@ async def home_entries(
             result = None
         if result is not None:
             return result
-    limit = want * _OVERFETCH + _EXTRA
+    limit = _fetch_limit(want)
     entries = await sql_entries(session, reader, before=before, limit=limit)
     return Candidates(entries, len(entries) >= limit, "sql")

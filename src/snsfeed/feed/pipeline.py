@@ -21,7 +21,7 @@ from snsfeed.engagement import service as engagement
 from snsfeed.feed.cursor import FeedCursor
 from snsfeed.feed.timelines import Entry
 from snsfeed.graph import service as graph
-from snsfeed.platform.ids import id_floor_for_ms, id_timestamp_ms
+from snsfeed.platform.ids import id_floor_for_ms, id_timestamp_ms, uuid_of
 
 _SHARED = (Visibility.PUBLIC.value, Visibility.FOLLOWERS.value)
 
@@ -55,7 +55,7 @@ class Reader:
         )
 
     def admits(self, entry: Entry, post: Document) -> bool:
-        author = uuid.UUID(post["author_id"])
+        author = uuid_of(post["author_id"])
         if author in self.hidden:
             return False
         if self.content_type is not None and post["content_type"] != self.content_type:

@@ -23,11 +23,13 @@ from snsfeed.feed.pipeline import PageItem, Reader, admit, cursor_of, sql_entrie
 from snsfeed.feed.schemas import FeedFilter
 from snsfeed.feed.timelines import TimelineStore
 from snsfeed.platform import cache
-from snsfeed.platform.ids import id_timestamp_ms
+from snsfeed.platform.ids import id_timestamp_ms, uuid_of
 from snsfeed.users import service as users
 
 # Deepest offset page served; deeper reading uses cursors.
 MAX_OFFSET_ITEMS = 1000
+# Candidate fetches for one page before answering with what was found.
+_MAX_FETCHES = 3
 # How many new items a refresh counts at most.
 MAX_REFRESH_COUNT = 500
 
@@ -55,22 +57,22 @@ async def present_items(
     Post documents and author summaries come from the near cache; only the viewer's own
     state (liked, shared) is read per request. The result has ``FeedItem``'s shape.
     """
-    people = {uuid.UUID(i.post["author_id"]) for i in items}
+    people = {uuid_of(i.post["author_id"]) for i in items}
     people |= {i.entry.shared_by for i in items if i.entry.shared_by}
     summaries = await users.summary_documents(session, people)
-    states = await engagement.viewer_state(session, viewer_id, [i.entry.post_id for i in items])
+    flags = await engagement.viewer_flags(session, viewer_id, [i.entry.post_id for i in items])
     out = []
     for item in items:
-        author = summaries.get(uuid.UUID(item.post["author_id"]))
+        author = summaries.get(uuid_of(item.post["author_id"]))
         sharer = summaries.get(item.entry.shared_by) if item.entry.shared_by else None
         if author is None or (item.entry.shared_by is not None and sharer is None):
             continue  # author or sharer deleted their account meanwhile
-        state = states[item.entry.post_id]
+        liked, shared = flags[item.entry.post_id]
         out.append(
             {
                 **item.post,
                 "author": author,
-                "viewer": {"liked": state.liked, "shared": state.shared},
+                "viewer": {"liked": liked, "shared": shared},
                 "shared_by": sharer,
                 "shared_at": _instant.dump_python(item.entry.at, mode="json") if sharer else None,
             }
@@ -134,8 +136,13 @@ async def home_page(
     """A ``FeedPage`` as a JSON-ready dict (built without a validation pass)."""
     reader = await _reader(session, viewer_id, feed_filter)
     skip = 0 if cursor is not None else (page - 1) * size
-    found = await home_entries(session, store, reader, cursor, skip + size + 1)
-    items, more = await admit(session, reader, found.entries, size=size, skip=skip)
+    want = skip + size + 1
+    for _ in range(_MAX_FETCHES):
+        found = await home_entries(session, store, reader, cursor, want)
+        items, more = await admit(session, reader, found.entries, size=size, skip=skip)
+        if more or len(items) == size or not found.truncated:
+            break
+        want *= 4  # the filters dropped too many candidates: look further
     has_more = more or (found.truncated and len(items) == size)
     return {
         "items": await present_items(session, viewer_id, items),

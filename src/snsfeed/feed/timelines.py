@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from snsfeed.config import Settings
+from snsfeed.platform.ids import uuid_of
 
 SENTINEL = b"!"
 BUILDING = b"?"
@@ -35,6 +36,22 @@ for i, key in ipairs(KEYS) do
   end
 end
 return n
+"""
+
+
+# A feed page's whole Redis read in one call: entries below a score, whether the timeline
+# is built (else nothing), its version (size and newest member) and the hot accounts;
+# reading renews the timeline's expiry. KEYS: timeline, hot set. ARGV: upper bound,
+# limit, ttl seconds.
+_READ_PAGE_LUA = """
+if not redis.call('ZSCORE', KEYS[1], '!') then
+  return false
+end
+redis.call('EXPIRE', KEYS[1], ARGV[3], 'GT')
+local rows = redis.call(
+  'ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '(0', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local newest = redis.call('ZREVRANGE', KEYS[1], 0, 0)
+return {redis.call('ZCARD', KEYS[1]), rows, newest[1] or '', redis.call('SMEMBERS', KEYS[2])}
 """
 
 
@@ -78,7 +95,7 @@ class Entry:
         if text in ("!", "?"):
             return None
         post, _, sharer = text.partition(":")
-        return cls(uuid.UUID(post), int(score), uuid.UUID(sharer) if sharer else None)
+        return cls(uuid_of(post), int(score), uuid_of(sharer) if sharer else None)
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,7 @@ class TimelineStore:
         self.cap = cap
         self.ttl_seconds = ttl_seconds
         self._fanout = redis.register_script(_FANOUT_LUA)
+        self._read_page = redis.register_script(_READ_PAGE_LUA)
 
     async def fan_out(self, user_ids: Sequence[uuid.UUID], entry: Entry, batch: int) -> int:
         delivered = 0
@@ -185,25 +203,25 @@ class TimelineStore:
     async def read_page(
         self, user_id: uuid.UUID, below_score: int | None, limit: int
     ) -> TimelinePage | None:
-        """``read`` plus what a feed page also needs, in the same single round trip."""
-        key = timeline_key(user_id)
-        upper: str | int = f"({below_score}" if below_score is not None else "+inf"
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrevrangebyscore(key, upper, "(0", start=0, num=limit, withscores=True)
-            pipe.zcard(key)
-            pipe.zscore(key, SENTINEL)
-            pipe.expire(key, self.ttl_seconds, gt=True)
-            pipe.zrevrange(key, 0, 0)
-            pipe.smembers(HOT_ACCOUNTS_KEY)
-            rows, card, ready, _, newest, hot = await pipe.execute()
-        if card == 0 or ready is None:
+        """``read`` plus what a feed page also needs, in one round trip."""
+        upper = f"({below_score}" if below_score is not None else "+inf"
+        result = await self._read_page(
+            keys=[timeline_key(user_id), HOT_ACCOUNTS_KEY], args=[upper, limit, self.ttl_seconds]
+        )
+        if not result:
             return None
+        card, rows, newest, hot = result
+        entries = []
+        for i in range(0, len(rows), 2):
+            entry = Entry.parse(rows[i], float(rows[i + 1]))
+            if entry is not None:
+                entries.append(entry)
         return TimelinePage(
-            entries=[e for m, s in rows if (e := Entry.parse(m, s)) is not None],
+            entries=entries,
             full=card - 1 >= self.cap,
             # Changes whenever an entry is added or removed: a version for derived caches.
-            version=f"{card}:{newest[0].decode() if newest else ''}",
-            hot_accounts=frozenset(uuid.UUID(m.decode()) for m in hot),
+            version=f"{card}:{newest.decode()}",
+            hot_accounts=frozenset(uuid_of(m.decode()) for m in hot),
         )
 
     async def delete(self, user_id: uuid.UUID) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import uuid_utils
@@ -25,3 +26,16 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):
         return None
+
+
+# Ids travel as text (Redis members, cached JSON) and as UUIDs (SQL, sets of follows); a
+# feed page converts a few hundred of them, and ``uuid.UUID`` parsing and formatting are
+# slow enough to show. Both directions are memoised: the same ids recur across requests.
+@functools.lru_cache(maxsize=262_144)
+def uuid_of(text: str) -> uuid.UUID:
+    return uuid.UUID(text)
+
+
+@functools.lru_cache(maxsize=262_144)
+def text_of(value: uuid.UUID) -> str:
+    return str(value)

@@ -16,6 +16,7 @@ from snsfeed.config import Settings
 from snsfeed.platform import cache
 from snsfeed.platform.errors import Conflict, NotFound
 from snsfeed.platform.events import emit
+from snsfeed.platform.ids import text_of
 from snsfeed.platform.security import (
     TokenSigner,
     hash_opaque_token,
@@ -105,8 +106,8 @@ async def get_by_username(session: AsyncSession, username: str) -> User | None:
     return await UserRepository(session).get_by_username(username)
 
 
-def summary_key(user_id: uuid.UUID | str) -> str:
-    return f"c:user:{user_id}"
+def summary_key(user_id: uuid.UUID) -> str:
+    return f"c:user:{text_of(user_id)}"
 
 
 def principal_key(session_id: uuid.UUID | str) -> str:
