@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     media_transcode_memory_mb: int = Field(default=2048, ge=256)
     # Unattached uploads (and failed ones) older than this are removed by `media cleanup`.
     media_orphan_grace_seconds: float = Field(default=24 * 3600.0, ge=0)
+    # How often the `media-cleanup` group runs that cleanup in the background.
+    media_cleanup_interval_seconds: float = Field(default=3600.0, gt=0)
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     s3_region: str = "us-east-1"

@@ -6,14 +6,25 @@ In embedded mode it runs inside ``snsfeed serve``; with a broker, in ``snsfeed w
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.media import service
 from snsfeed.media.storage import MediaStorage, create_storage
-from snsfeed.platform.bus.consumer import ConsumerContext, ConsumerSpec, register_consumer
+from snsfeed.platform.bus.consumer import (
+    ConsumerContext,
+    ConsumerSpec,
+    loop_spec,
+    register_consumer,
+    sleep_or_stop,
+)
 from snsfeed.platform.bus.envelope import Event
+from snsfeed.platform.db import session_scope
+
+log = structlog.get_logger("snsfeed.media")
 
 
 def storage_for(ctx: ConsumerContext) -> MediaStorage:
@@ -45,5 +56,40 @@ register_consumer(
         handler=handle,
         event_types=frozenset({"media.uploaded", "content.deleted", "user.deleted"}),
         description="video transcoding; media of deleted posts and accounts to the cleanup",
+    )
+)
+
+
+async def cleanup_pass(ctx: ConsumerContext) -> int:
+    """Remove everything due for cleanup, a batch per transaction; how many were removed."""
+    total = 0
+    while True:
+        async for session in session_scope(ctx.sessionmaker):
+            removed = await service.cleanup(session, ctx.settings, storage_for(ctx))
+        total += removed
+        if removed == 0:
+            return total
+
+
+async def run_cleanup(ctx: ConsumerContext, stopping: asyncio.Event) -> None:
+    """Clean up now and then every ``media_cleanup_interval_seconds`` until asked to stop.
+
+    Several processes may run it at once: deleting files and rows is idempotent.
+    """
+    while not stopping.is_set():
+        try:
+            removed = await cleanup_pass(ctx)
+            if removed:
+                log.info("media_cleanup", removed=removed)
+        except Exception as exc:  # retried at the next interval; never kills the process
+            log.warning("media_cleanup_failed", error=repr(exc))
+        await sleep_or_stop(stopping, ctx.settings.media_cleanup_interval_seconds)
+
+
+register_consumer(
+    loop_spec(
+        "media-cleanup",
+        run_cleanup,
+        description="removes deleted posts' media and long-unattached uploads, periodically",
     )
 )
