@@ -109,11 +109,11 @@ async def test_late_like_event_after_unlike_creates_nothing(
     assert await _state(app, alice) == (0, [])
 
 
+# The outbox log is the embedded profile's bus.
+@pytest.mark.parametrize("app", ["embedded"], indirect=True)
 async def test_rewound_outbox_log_changes_nothing(
-    app: FastAPI, api: Api, client: httpx.AsyncClient, profile: str
+    app: FastAPI, api: Api, client: httpx.AsyncClient
 ) -> None:
-    if profile != "embedded":
-        pytest.skip("the outbox log is the embedded bus")
     alice, _, _ = await _liked_once(api, client)
     before = await _state(app, alice)
     async with app.state.sessionmaker() as session:
@@ -128,11 +128,11 @@ async def test_rewound_outbox_log_changes_nothing(
     assert await _state(app, alice) == before
 
 
+# JetStream is the services profile's bus.
+@pytest.mark.parametrize("app", ["services"], indirect=True)
 async def test_event_published_again_to_jetstream_changes_nothing(
-    app: FastAPI, api: Api, client: httpx.AsyncClient, profile: str
+    app: FastAPI, api: Api, client: httpx.AsyncClient
 ) -> None:
-    if profile != "services":
-        pytest.skip("JetStream runs in the services profile")
     alice, _, _ = await _liked_once(api, client)
     before = await _state(app, alice)
     [event] = await _events(app, "engagement.liked")
