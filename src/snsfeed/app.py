@@ -27,12 +27,16 @@ from snsfeed.platform.bodylimit import BodySizeLimitMiddleware
 from snsfeed.platform.errors import install_error_handlers
 from snsfeed.platform.logging import configure_logging
 from snsfeed.platform.ratelimit import RateLimitMiddleware, make_storage
+from snsfeed.platform.redis import create_redis
 from snsfeed.platform.security import TokenSigner, load_signing_key, make_password_hasher
 from snsfeed.realtime.api import router as realtime_router
 from snsfeed.realtime.hub import RealtimeHub
 from snsfeed.runtime import start_runtime, stop_runtime
 from snsfeed.users.api import router as users_router
 from snsfeed.users.auth_api import router as auth_router
+
+# Seconds one Redis call of the feed's read path may take before the feed answers from SQL.
+FEED_REDIS_CALL_TIMEOUT = 1.0
 
 DESCRIPTION = """
 An open SNS feed backend: accounts, follow graph, posts, likes/comments/shares and a
@@ -61,7 +65,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         app.state.engine = runtime.engine
         app.state.sessionmaker = runtime.sessionmaker
         app.state.redis = runtime.redis
-        app.state.timeline_store = timeline_store(settings, runtime.redis)
+        # The feed's reads get a client of their own that bounds each call itself
+        # (cheaper per command than redis-py's socket timeout).
+        feed_redis = create_redis(settings, socket_timeout=None)
+        app.state.timeline_store = timeline_store(
+            settings, feed_redis, call_timeout=FEED_REDIS_CALL_TIMEOUT
+        )
         app.state.realtime = RealtimeHub(settings, runtime.redis)
         await app.state.realtime.start()
         # Everything loaded so far lives as long as the process: keep it out of the
@@ -72,6 +81,8 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
             yield
         finally:
             await app.state.realtime.stop()
+            if feed_redis is not None:
+                await feed_redis.aclose()
             await stop_runtime(runtime)
 
     app = FastAPI(

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.config import Settings
 from snsfeed.content.documents import Document, forget
+from snsfeed.content.documents import document_key as _document_key
 from snsfeed.content.documents import documents as _documents
 from snsfeed.content.models import ContentType, Post, Visibility
 from snsfeed.content.parsing import extract_hashtags, extract_mentions
@@ -16,6 +17,7 @@ from snsfeed.content.repository import ContentRepository
 from snsfeed.content.schemas import ContentCreate, ContentUpdate, FeedScope
 from snsfeed.graph import service as graph
 from snsfeed.media import service as media
+from snsfeed.platform import cache
 from snsfeed.platform.errors import Forbidden, NotFound, Unprocessable
 from snsfeed.platform.events import emit, on_event
 from snsfeed.platform.outbox import OutboxEvent
@@ -266,3 +268,15 @@ async def get_many(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid
 async def documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Document]:
     """Live posts as shared JSON documents (near-cached), without visibility checks."""
     return await _documents(session, ids)
+
+
+def document_key(post_id: uuid.UUID) -> str:
+    """The near-cache key of a post's document (readers that memoise pages watch it)."""
+    return _document_key(post_id)
+
+
+def documents_in_memory(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Document]:
+    """The documents of these posts that this process holds right now (no I/O)."""
+    near = cache.current()
+    found = {p: near.get_local(_document_key(p)) for p in ids}
+    return {p: doc for p, doc in found.items() if doc is not None}

@@ -53,8 +53,7 @@ async def home_feed(
         cursor=FeedCursor.decode(cursor),
         feed_filter=filter,
     )
-    # Assembled from cached JSON documents: serialised as is, without a validation pass.
-    return Response(orjson.dumps(result), media_type="application/json")
+    return Response(result, media_type="application/json")
 
 
 @router.get(

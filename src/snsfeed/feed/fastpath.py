@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -107,12 +106,14 @@ class FeedFastPath:
         principal = await users.cached_principal(claims)
         if principal is None:
             return None
+        # A warm page touches no SQL; a session that never began a transaction holds no
+        # connection, so it is closed only when one was used.
+        session = state.sessionmaker()
         try:
-            async with state.sessionmaker() as session:
-                page = await service.home_page(
-                    session, state.timeline_store, principal.id, **params
-                )
+            return await service.home_page(session, state.timeline_store, principal.id, **params)
         except Exception as exc:  # the route answers instead, with its error handling
             log.warning("feed_fast_path_failed", error=repr(exc))
             return None
-        return orjson.dumps(page)
+        finally:
+            if session.in_transaction():
+                await session.close()

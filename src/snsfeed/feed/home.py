@@ -50,6 +50,9 @@ class Candidates:
     path: str  # "redis" or "sql"
     # Changes whenever the reader's timeline does (None on the SQL path).
     timeline_version: str | None = None
+    # Equal fingerprints mean equal candidates; None when they came from more than the
+    # timeline (hot accounts, SQL), which has no cheap fingerprint.
+    fingerprint: object = None
 
 
 async def redis_entries(
@@ -72,11 +75,13 @@ async def redis_entries(
     cached = page.entries
     truncated = len(cached) >= limit
     hot = sorted(page.hot_accounts & reader.following)
+    fingerprint: object = None
     if hot:
         entries = below(cached + await store.read_author_posts(hot, below_score, limit), before)
     else:
         # One sorted set, read newest first: already in page order and without duplicates.
         entries = cached if before is None else below(cached, before)
+        fingerprint = (page.version, page.raw)
     if not truncated and page.full:
         # Older than anything the capped timeline keeps: continue from SQL.
         oldest = min(cached, key=sort_key) if cached else None
@@ -85,7 +90,8 @@ async def redis_entries(
             entries + await sql_entries(session, reader, before=bound, limit=limit), before
         )
         truncated = True
-    return Candidates(entries, truncated, "redis", page.version)
+        fingerprint = None
+    return Candidates(entries, truncated, "redis", page.version, fingerprint)
 
 
 async def home_entries(

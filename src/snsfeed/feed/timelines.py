@@ -11,6 +11,8 @@ author's recent shareable posts for hot accounts, merged in at read time.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -55,12 +57,21 @@ return {redis.call('ZCARD', KEYS[1]), rows, newest[1] or '', redis.call('SMEMBER
 """
 
 
-def timeline_store(settings: Settings, redis: Any) -> TimelineStore | None:
-    """The store when Redis is configured; None means the SQL pull path only."""
+def timeline_store(
+    settings: Settings, redis: Any, *, call_timeout: float | None = None
+) -> TimelineStore | None:
+    """The store when Redis is configured; None means the SQL pull path only.
+
+    ``call_timeout`` bounds each read-path call, for a client created without a socket
+    timeout (see ``platform.redis.create_redis``).
+    """
     if redis is None:
         return None
     return TimelineStore(
-        redis, cap=settings.timeline_cap, ttl_seconds=int(settings.timeline_active_days * 86400)
+        redis,
+        cap=settings.timeline_cap,
+        ttl_seconds=int(settings.timeline_active_days * 86400),
+        call_timeout=call_timeout,
     )
 
 
@@ -98,19 +109,30 @@ class Entry:
         return cls(uuid_of(post), int(score), uuid_of(sharer) if sharer else None)
 
 
+@functools.lru_cache(maxsize=262_144)
+def _parse_row(member: bytes, score: bytes) -> Entry | None:
+    # Entries are immutable and the same rows are read again and again: parse each once.
+    return Entry.parse(member, float(score))
+
+
 @dataclass(frozen=True)
 class TimelinePage:
     entries: list[Entry]
     full: bool
     version: str
     hot_accounts: frozenset[uuid.UUID]
+    # The rows exactly as read: equal rows mean an identical page of the timeline.
+    raw: tuple[bytes, ...] = ()
 
 
 class TimelineStore:
-    def __init__(self, redis: Any, *, cap: int, ttl_seconds: int) -> None:
+    def __init__(
+        self, redis: Any, *, cap: int, ttl_seconds: int, call_timeout: float | None = None
+    ) -> None:
         self.redis = redis
         self.cap = cap
         self.ttl_seconds = ttl_seconds
+        self.call_timeout = call_timeout
         self._fanout = redis.register_script(_FANOUT_LUA)
         self._read_page = redis.register_script(_READ_PAGE_LUA)
 
@@ -133,7 +155,10 @@ class TimelineStore:
         snapshot is not lost. A crashed build expires after a minute.
         """
         key = timeline_key(user_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
+        async with (
+            asyncio.timeout(self.call_timeout),
+            self.redis.pipeline(transaction=True) as pipe,
+        ):
             pipe.zadd(key, {BUILDING: 0}, nx=True)
             pipe.zcard(key)
             pipe.expire(key, 60, nx=True)
@@ -146,7 +171,10 @@ class TimelineStore:
             e.member: e.score
             for e in sorted(entries, key=lambda e: e.score, reverse=True)[: self.cap]
         }
-        async with self.redis.pipeline(transaction=True) as pipe:
+        async with (
+            asyncio.timeout(self.call_timeout),
+            self.redis.pipeline(transaction=True) as pipe,
+        ):
             if mapping:
                 pipe.zadd(key, mapping)
             pipe.zrem(key, BUILDING)
@@ -205,15 +233,17 @@ class TimelineStore:
     ) -> TimelinePage | None:
         """``read`` plus what a feed page also needs, in one round trip."""
         upper = f"({below_score}" if below_score is not None else "+inf"
-        result = await self._read_page(
-            keys=[timeline_key(user_id), HOT_ACCOUNTS_KEY], args=[upper, limit, self.ttl_seconds]
-        )
+        async with asyncio.timeout(self.call_timeout):
+            result = await self._read_page(
+                keys=[timeline_key(user_id), HOT_ACCOUNTS_KEY],
+                args=[upper, limit, self.ttl_seconds],
+            )
         if not result:
             return None
         card, rows, newest, hot = result
         entries = []
         for i in range(0, len(rows), 2):
-            entry = Entry.parse(rows[i], float(rows[i + 1]))
+            entry = _parse_row(rows[i], rows[i + 1])
             if entry is not None:
                 entries.append(entry)
         return TimelinePage(
@@ -222,6 +252,7 @@ class TimelineStore:
             # Changes whenever an entry is added or removed: a version for derived caches.
             version=f"{card}:{newest.decode()}",
             hot_accounts=frozenset(uuid_of(m.decode()) for m in hot),
+            raw=tuple(rows),
         )
 
     async def delete(self, user_id: uuid.UUID) -> None:
@@ -250,7 +281,10 @@ class TimelineStore:
         if not author_ids:
             return []
         upper: str | int = f"({below_score}" if below_score is not None else "+inf"
-        async with self.redis.pipeline(transaction=False) as pipe:
+        async with (
+            asyncio.timeout(self.call_timeout),
+            self.redis.pipeline(transaction=False) as pipe,
+        ):
             for author in author_ids:
                 pipe.zrevrangebyscore(
                     author_posts_key(author), upper, "-inf", start=0, num=limit, withscores=True

@@ -9,12 +9,17 @@ import redis.asyncio as aioredis
 from snsfeed.config import Settings
 
 
-def create_redis(settings: Settings) -> Any:
+def create_redis(settings: Settings, *, socket_timeout: float | None = 1.0) -> Any:
+    """A client; ``socket_timeout=None`` is for callers that bound each call themselves.
+
+    (redis-py runs every send under ``asyncio.wait_for`` when a socket timeout is set,
+    which costs a task per command: measurable on the feed's hot path.)
+    """
     if not settings.redis_url:
         return None
     return aioredis.Redis.from_url(
         settings.redis_url,
-        socket_timeout=1.0,
+        socket_timeout=socket_timeout,
         socket_connect_timeout=1.0,
         health_check_interval=15,
         max_connections=64,

@@ -1,0 +1,69 @@
+"""The page memo: reused only while the timeline rows and every input object are the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from snsfeed.feed.pagecache import PageMemo
+from snsfeed.platform import cache
+
+
+@pytest.fixture
+def near() -> Iterator[cache.NearCache]:
+    previous = cache.current()
+    fresh = cache.NearCache()
+    cache.install(fresh)
+    yield fresh
+    cache.install(previous)
+
+
+async def _built(near: cache.NearCache, memo: PageMemo) -> None:
+    await near.put_many(
+        {"c:post:1": {"likes": 0}, "c:user:1": {"name": "a"}}, since_epoch=near.epoch
+    )
+    memo.put(
+        "page",
+        ("v1", (b"row",)),
+        started_epoch=near.epoch,
+        dependencies=["c:post:1", "c:user:1"],
+        body=b"page-1",
+    )
+
+
+async def test_an_unchanged_page_is_reused(near: cache.NearCache) -> None:
+    memo = PageMemo()
+    await _built(near, memo)
+    assert memo.get("page", ("v1", (b"row",))) == b"page-1"
+
+
+async def test_different_timeline_rows_are_a_miss(near: cache.NearCache) -> None:
+    memo = PageMemo()
+    await _built(near, memo)
+    assert memo.get("page", ("v2", (b"row", b"new"))) is None
+
+
+async def test_a_changed_input_is_a_miss_even_after_it_is_cached_again(
+    near: cache.NearCache,
+) -> None:
+    memo = PageMemo()
+    await _built(near, memo)
+    await near.invalidate(["c:post:1"])
+    await near.put_many({"c:post:1": {"likes": 1}}, since_epoch=near.epoch)
+    assert memo.get("page", ("v1", (b"row",))) is None
+
+
+async def test_an_unrelated_invalidation_keeps_the_page(near: cache.NearCache) -> None:
+    memo = PageMemo()
+    await _built(near, memo)
+    await near.invalidate(["c:post:99"])
+    assert memo.get("page", ("v1", (b"row",))) == b"page-1"
+
+
+async def test_a_page_built_across_an_invalidation_is_not_kept(near: cache.NearCache) -> None:
+    memo = PageMemo()
+    started = near.epoch
+    await near.invalidate(["c:post:1"])  # lands while the page is being built
+    memo.put("page", "fp", started_epoch=started, dependencies=[], body=b"stale?")
+    assert memo.get("page", "fp") is None
