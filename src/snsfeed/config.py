@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # How long a broker waits for an acknowledgement before redelivering (a crashed worker).
     bus_ack_wait_seconds: float = Field(default=30.0, gt=0)
     bus_gap_grace_seconds: float = Field(default=10.0, ge=0)
+    # Outbox events every reader is done with are deleted after this many hours.
+    outbox_retention_hours: float = Field(default=72.0, ge=0)
+    outbox_prune_interval_seconds: float = Field(default=3600.0, gt=0)
     nats_stream: str = "SNSFEED_EVENTS"
     nats_subject_prefix: str = "snsfeed.events"
 

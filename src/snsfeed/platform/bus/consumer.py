@@ -88,6 +88,7 @@ def _load_all_consumers() -> None:
     import snsfeed.feed.consumers
     import snsfeed.media.consumers
     import snsfeed.notifications.consumers
+    import snsfeed.platform.bus.prune
     import snsfeed.realtime.consumers  # noqa: F401
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.platform.bus.models import ConsumerOffset, DeadLetter
@@ -56,6 +56,18 @@ class BusRepository:
             select(OutboxEvent).where(OutboxEvent.seq > seq).order_by(OutboxEvent.seq).limit(limit)
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def prune(
+        self, *, occurred_before: datetime, up_to_seq: int | None, published_only: bool
+    ) -> int:
+        """Delete outbox rows older than a time (and read by everyone, see the caller)."""
+        stmt = delete(OutboxEvent).where(OutboxEvent.occurred_at < occurred_before)
+        if up_to_seq is not None:
+            stmt = stmt.where(OutboxEvent.seq <= up_to_seq)
+        if published_only:
+            stmt = stmt.where(OutboxEvent.published_at.is_not(None))
+        result = await self.session.execute(stmt)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def max_seq(self) -> int:
         return int((await self.session.execute(select(func.max(OutboxEvent.seq)))).scalar() or 0)
