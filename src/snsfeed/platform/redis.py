@@ -17,14 +17,18 @@ def create_redis(settings: Settings, *, socket_timeout: float | None = 1.0) -> A
     """
     if not settings.redis_url:
         return None
-    return aioredis.Redis.from_url(
+    # A burst (a thousand streams connecting at once) must queue for a connection, not
+    # fail: the blocking pool waits up to ``timeout`` for one to be released.
+    pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=64,
+        timeout=2.0,
         socket_timeout=socket_timeout,
         socket_connect_timeout=1.0,
         health_check_interval=15,
-        max_connections=64,
         decode_responses=False,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 # Errors that mean "Redis is not usable right now": callers fall back to SQL.
