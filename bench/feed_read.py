@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -111,6 +113,50 @@ def warm_timelines(url: str, tokens: list[str]) -> None:
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
+
+
+class Writer(threading.Thread):
+    """Likes and unlikes posts at a steady rate while wrk reads, so caches keep changing.
+
+    Each like changes a post's counter (every page showing it is rebuilt) and the liker's
+    own state; it measures the read path under writes rather than on a frozen network.
+    """
+
+    def __init__(self, base: str, tokens: list[str], rate: float) -> None:
+        super().__init__(daemon=True)
+        self.base, self.tokens, self.rate = base, tokens, rate
+        self.stop = threading.Event()
+        self.done = 0
+        self.failed = 0
+
+    def _call(self, method: str, path: str, token: str) -> bytes:
+        request = urllib.request.Request(
+            self.base + path, method=method, headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body: bytes = response.read()
+            return body
+
+    def run(self) -> None:
+        rng = random.Random(7)
+        liked: set[tuple[int, str]] = set()
+        posts: dict[int, list[str]] = {}
+        while not self.stop.wait(1 / self.rate):
+            who = rng.randrange(len(self.tokens))
+            token = self.tokens[who]
+            try:
+                if who not in posts:
+                    page = json.loads(self._call("GET", "/api/v1/feed", token))
+                    posts[who] = [item["id"] for item in page["items"]]
+                if not posts[who]:
+                    continue
+                post = rng.choice(posts[who])
+                method = "DELETE" if (who, post) in liked else "POST"
+                self._call(method, f"/api/v1/content/{post}/like", token)
+                liked ^= {(who, post)}
+                self.done += 1
+            except Exception:
+                self.failed += 1
 
 
 def run_wrk(
@@ -215,15 +261,24 @@ async def main(opts: argparse.Namespace) -> None:
         # Warm every reader's timeline (the first read builds it from SQL).
         await asyncio.to_thread(warm_timelines, "http://127.0.0.1:8102/api/v1/feed", tokens)
         run_wrk("http://127.0.0.1:8102/api/v1/feed", 3, opts.connections, tokens_file)  # warm-up
+        writer = Writer("http://127.0.0.1:8102", tokens, opts.write_rate)
+        if opts.write_rate:
+            writer.start()
         rps, p99 = run_wrk(
             "http://127.0.0.1:8102/api/v1/feed", opts.duration, opts.connections, tokens_file
         )
+        writer.stop.set()
         stop(app)
 
         print(f"workers={opts.workers} connections={opts.connections} duration={opts.duration}s")
         print(f"reference hello-world : {ref_rps:9.0f} req/s  p99 {ref_p99:6.1f} ms")
         print(f"GET /api/v1/feed      : {rps:9.0f} req/s  p99 {p99:6.1f} ms")
         print(f"ratio                 : {rps / ref_rps:.2f} (goal >= 0.5, p99 < 50 ms)")
+        if opts.write_rate:
+            print(
+                f"writes during the run : {writer.done} likes/unlikes "
+                f"({writer.done / opts.duration:.0f}/s), {writer.failed} failed"
+            )
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -241,4 +296,10 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/11")
+    parser.add_argument(
+        "--write-rate",
+        type=float,
+        default=0.0,
+        help="likes/unlikes per second during the measured run (0: a read-only network)",
+    )
     asyncio.run(main(parser.parse_args()))
