@@ -8,6 +8,7 @@ invalidates it after commit (``forget``).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -54,6 +55,17 @@ def document_of(post: Post, attachments: Sequence[MediaAttachment] = ()) -> Post
     )
 
 
+# Loads under way, by post and by the cache epoch they started in. Right after a post's
+# document is invalidated every reader of a page showing it misses at once; they share
+# one SQL load instead of stampeding the database. Only loads that started after the
+# same invalidations are shared, so nobody is handed a value from before a change.
+_loading: dict[tuple[uuid.UUID, int], asyncio.Future[Document | _Failed | None]] = {}
+
+
+class _Failed:
+    """The shared load failed (or was cancelled): each waiter loads for itself."""
+
+
 async def documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Document]:
     """Live posts' documents by id (JSON-ready dicts; callers must not mutate them)."""
     wanted = set(ids)
@@ -62,17 +74,52 @@ async def documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uui
     hits = await near.get_many(document_key(p) for p in wanted)
     found = {p: hits[k] for p in wanted if (k := document_key(p)) in hits}
     missing = wanted - found.keys()
-    if missing:
-        posts = await ContentRepository(session).get_many(missing)
+    if not missing:
+        return found
+    joined = {p: f for p in missing if (f := _loading.get((p, epoch))) is not None}
+    mine = missing - joined.keys()
+    if mine:
+        found.update(await _load(session, near, mine, epoch))
+    retry: set[uuid.UUID] = set()
+    for pid, pending in joined.items():
+        document = await asyncio.shield(pending)
+        if isinstance(document, _Failed):
+            retry.add(pid)
+        elif document is not None:
+            found[pid] = document
+    if retry:
+        found.update(await _load(session, near, retry, epoch))
+    return found
+
+
+async def _load(
+    session: AsyncSession, near: cache.NearCache, ids: set[uuid.UUID], epoch: int
+) -> dict[uuid.UUID, Document]:
+    loop = asyncio.get_running_loop()
+    pending: dict[uuid.UUID, asyncio.Future[Document | _Failed | None]] = {
+        p: loop.create_future() for p in ids
+    }
+    for pid, future in pending.items():
+        _loading[(pid, epoch)] = future
+    try:
+        posts = await ContentRepository(session).get_many(ids)
         # Attachments never change once a post has them; a post's deletion forgets it.
         attachments = await media.for_posts(session, list(posts))
         loaded = {
             pid: document_of(post, attachments.get(pid, [])).model_dump(mode="json")
             for pid, post in posts.items()
         }
-        await near.put_many({document_key(p): d for p, d in loaded.items()}, since_epoch=epoch)
-        found.update(loaded)
-    return found
+    except BaseException:
+        for future in pending.values():
+            future.set_result(_Failed())
+        raise
+    finally:
+        for pid in ids:
+            _loading.pop((pid, epoch), None)
+    for pid, future in pending.items():
+        future.set_result(loaded.get(pid))
+    await near.put_many({document_key(p): d for p, d in loaded.items()}, since_epoch=epoch)
+    return loaded
 
 
 def forget(session: AsyncSession, *post_ids: uuid.UUID) -> None:
