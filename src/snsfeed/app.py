@@ -48,6 +48,22 @@ keep RFC 6749's `{"error", "error_description"}`).
 """
 
 
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what start-up loaded out of the collector's way (shorter full collections).
+
+    Once per process: a process that starts several apps (the tests) must not freeze each
+    one's garbage for good.
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, run_migrations: bool | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level)
@@ -73,10 +89,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         )
         app.state.realtime = RealtimeHub(settings, runtime.redis)
         await app.state.realtime.start()
-        # Everything loaded so far lives as long as the process: keep it out of the
-        # collector's way, so full collections under load stay short (tail latency).
-        gc.collect()
-        gc.freeze()
+        _freeze_startup_objects()
         try:
             yield
         finally:

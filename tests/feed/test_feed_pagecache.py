@@ -67,3 +67,19 @@ async def test_a_page_built_across_an_invalidation_is_not_kept(near: cache.NearC
     await near.invalidate(["c:post:1"])  # lands while the page is being built
     memo.put("page", "fp", started_epoch=started, dependencies=[], body=b"stale?")
     assert memo.get("page", "fp") is None
+
+
+async def test_a_page_with_an_input_missing_from_memory_is_not_kept(
+    near: cache.NearCache,
+) -> None:
+    memo = PageMemo()
+    await near.put_many({"c:post:1": {"likes": 0}}, since_epoch=near.epoch)
+    memo.put(
+        "page",
+        "fp",
+        started_epoch=near.epoch,
+        dependencies=["c:post:1", "c:user:gone"],  # the summary is not in L1
+        body=b"page",
+    )
+    await near.invalidate(["c:user:gone"])
+    assert memo.get("page", "fp") is None

@@ -115,3 +115,21 @@ async def test_redis_outage_is_a_cache_miss_not_an_error() -> None:
         await near.invalidate(["c:post:1"])
     finally:
         await unreachable.aclose()
+
+
+async def test_a_replaced_value_keeps_its_expiry(redis_client: Any) -> None:
+    near = NearCache(redis_client, l2_ttl_seconds=300)
+    await near.put_many({"c:engaged:1": {"a": 1}}, since_epoch=near.epoch, replace=True)
+    await redis_client.expire("c:engaged:1", 50)
+    await near.put_many({"c:engaged:1": {"a": 1, "b": 0}}, since_epoch=near.epoch, replace=True)
+    assert 0 < await redis_client.ttl("c:engaged:1") <= 50
+    assert await NearCache(redis_client).get_many(["c:engaged:1"]) == {
+        "c:engaged:1": {"a": 1, "b": 0}
+    }
+
+
+async def test_a_replace_never_overwrites_a_tombstone(redis_client: Any) -> None:
+    near = NearCache(redis_client)
+    await near.invalidate(["c:engaged:1"])
+    await near.put_many({"c:engaged:1": {"a": 1}}, since_epoch=0, replace=True)
+    assert await redis_client.get("c:engaged:1") == b""

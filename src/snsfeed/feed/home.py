@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from snsfeed.feed.cursor import FeedCursor
 from snsfeed.feed.pipeline import Reader, below, sort_key, sql_entries
 from snsfeed.feed.timelines import Entry, TimelineStore
+from snsfeed.graph import service as graph
 from snsfeed.platform.redis import REDIS_ERRORS
 
 log = structlog.get_logger("snsfeed.feed")
@@ -36,8 +37,12 @@ async def rebuild(session: AsyncSession, store: TimelineStore, reader: Reader) -
     if not await store.begin_build(reader.id):
         return False
     # The timeline holds everything the reader follows; mutes and filters apply on read,
-    # so unmuting needs no rebuild.
-    unfiltered = replace(reader, hidden=frozenset(), content_type=None, include_own=True)
+    # so unmuting needs no rebuild. Follows come from SQL, not the cache: a follow that
+    # another process has not heard of yet would be missing from the timeline for good.
+    following, _ = await graph.reader_facts_from_source(session, reader.id)
+    unfiltered = replace(
+        reader, following=following, hidden=frozenset(), content_type=None, include_own=True
+    )
     entries = await sql_entries(session, unfiltered, before=None, limit=store.cap)
     await store.finish_build(reader.id, entries)
     return True

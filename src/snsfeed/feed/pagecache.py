@@ -61,6 +61,10 @@ class PageMemo:
         if near.epoch != started_epoch:
             return  # an input may have changed under the build: do not trust it later
         captured = tuple((d, near.get_local(d)) for d in dependencies)
+        if any(value is None for _, value in captured):
+            # An input is not in L1 (expired, evicted, or absent such as a deleted
+            # account): its invalidation would go unnoticed, so the page is not kept.
+            return
         if len(self._pages) >= self.maxsize:
             self._pages.clear()
         self._pages[key] = _Built(fingerprint, started_epoch, captured, body)

@@ -180,6 +180,7 @@ async def home_page(
 def _inputs(viewer_id: uuid.UUID, entries: Sequence[Entry]) -> list[str]:
     """The near-cache keys a page of these candidates was built from."""
     people = {viewer_id} | {e.shared_by for e in entries if e.shared_by}
+    # A post whose document is not in memory makes the memo refuse the page anyway.
     posts = content.documents_in_memory({e.post_id for e in entries})
     people |= {uuid_of(doc["author_id"]) for doc in posts.values()}
     return [

@@ -171,6 +171,14 @@ async def blocked_either_way(session: AsyncSession, user_id: uuid.UUID) -> set[u
     return await GraphRepository(session).blocked_either_way(user_id)
 
 
+async def reader_facts_from_source(
+    session: AsyncSession, user_id: uuid.UUID
+) -> tuple[frozenset[uuid.UUID], frozenset[uuid.UUID]]:
+    """``reader_facts`` read from SQL, for work whose result outlives any cache entry."""
+    following, hidden = await GraphRepository(session).reader_facts(user_id)
+    return frozenset(following), frozenset(hidden)
+
+
 def facts_key(user_id: uuid.UUID | str) -> str:
     return f"c:facts:{user_id}"
 

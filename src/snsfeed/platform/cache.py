@@ -33,19 +33,27 @@ from snsfeed.platform.redis import REDIS_ERRORS
 log = structlog.get_logger("snsfeed.cache")
 
 CHANNEL = "cache:invalidate"
-# How long an invalidated key refuses fills from readers that started before it.
-TOMBSTONE_SECONDS = 5
+# How long an invalidated key refuses fills from readers that started before it: longer
+# than a slow reader takes from its SQL read to its fill (pool waits, timeouts).
+TOMBSTONE_SECONDS = 30
 _TOMBSTONE = b""
 
 # Replace values, except where a tombstone says a writer invalidated the key meanwhile.
+# A replaced value keeps its expiry: a document that keeps growing still expires.
 _REPLACE_LUA = """
 for i, key in ipairs(KEYS) do
-  if redis.call('GET', key) ~= '' then
+  local current = redis.call('GET', key)
+  if current == false then
     redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1])
+  elseif current ~= '' then
+    redis.call('SET', key, ARGV[i + 1], 'KEEPTTL')
   end
 end
 return 0
 """
+
+# A failed invalidation leaves the old value in Redis until it expires: worth retrying.
+_INVALIDATE_ATTEMPTS = 3
 
 _PENDING = "snsfeed.cache.pending"
 _TASKS = "snsfeed.cache.tasks"
@@ -191,14 +199,22 @@ class NearCache:
         self.evict_local(key_list)
         if self.redis is None:
             return
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key in key_list:
-                    pipe.set(key, _TOMBSTONE, ex=TOMBSTONE_SECONDS)
-                pipe.publish(CHANNEL, orjson.dumps(key_list))
-                await pipe.execute()
-        except REDIS_ERRORS as exc:
-            log.warning("cache_invalidation_failed", keys=len(key_list), error=repr(exc))
+        for attempt in range(_INVALIDATE_ATTEMPTS):
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for key in key_list:
+                        pipe.set(key, _TOMBSTONE, ex=TOMBSTONE_SECONDS)
+                    pipe.publish(CHANNEL, orjson.dumps(key_list))
+                    await pipe.execute()
+                return
+            except REDIS_ERRORS as exc:
+                log.warning(
+                    "cache_invalidation_failed",
+                    keys=len(key_list),
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                await asyncio.sleep(0.05 * (attempt + 1))
 
     # other processes' invalidations
     def start_listener(self) -> None:
@@ -222,12 +238,14 @@ class NearCache:
                 async for message in pubsub.listen():
                     if message.get("type") == "message":
                         self.evict_local(orjson.loads(message["data"]))
-            except REDIS_ERRORS as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a lost connection or a bad message: never stop
                 log.warning("cache_listener_lost", error=repr(exc))
                 self.clear_local()
                 await asyncio.sleep(1.0)
             finally:
-                with contextlib.suppress(*REDIS_ERRORS):
+                with contextlib.suppress(Exception):
                     await pubsub.aclose()
 
 
@@ -263,6 +281,9 @@ def _after_commit(session: Session) -> None:
 
 
 async def flush_invalidations(session: AsyncSession) -> None:
+    """Wait for this session's invalidations; never fails the (committed) unit of work."""
     tasks = session.sync_session.info.pop(_TASKS, ())
     for task in tasks:
-        await task
+        # Shielded: a request cancelled now (client gone) must not cancel the invalidation.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(task)

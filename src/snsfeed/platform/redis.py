@@ -33,6 +33,8 @@ def create_redis(settings: Settings, *, socket_timeout: float | None = 1.0) -> A
 
 # Errors that mean "Redis is not usable right now": callers fall back to SQL.
 REDIS_ERRORS: tuple[type[BaseException], ...] = (
+    # Also server-side refusals (READONLY during a failover, OOM): Redis cannot serve.
+    aioredis.RedisError,
     aioredis.ConnectionError,
     aioredis.TimeoutError,
     ConnectionError,
