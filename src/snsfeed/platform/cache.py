@@ -9,7 +9,7 @@ clears its whole L1, since it may have missed messages.
 
 Two races are closed rather than left to TTLs:
 - a reader that loaded from SQL before a commit must not store its now-stale value
-  after the invalidation: Redis keeps a short tombstone and fills use ``SET NX``, and
+  after the invalidation: Redis keeps a tombstone and fills use ``SET NX``, and
   L1 fills are skipped when any invalidation happened since the reader started;
 - without Redis (embedded profile) L1 alone is coherent: there is one process.
 """
