@@ -17,7 +17,6 @@ from snsfeed.content.repository import ContentRepository
 from snsfeed.content.schemas import ContentCreate, ContentUpdate, FeedScope
 from snsfeed.graph import service as graph
 from snsfeed.media import service as media
-from snsfeed.platform import cache
 from snsfeed.platform.errors import Forbidden, NotFound, Unprocessable
 from snsfeed.platform.events import emit, on_event
 from snsfeed.platform.outbox import OutboxEvent
@@ -273,10 +272,3 @@ async def documents(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uui
 def document_key(post_id: uuid.UUID) -> str:
     """The near-cache key of a post's document (readers that memoise pages watch it)."""
     return _document_key(post_id)
-
-
-def documents_in_memory(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Document]:
-    """The documents of these posts that this process holds right now (no I/O)."""
-    near = cache.current()
-    found = {p: near.get_local(_document_key(p)) for p in ids}
-    return {p: doc for p, doc in found.items() if doc is not None}

@@ -171,18 +171,21 @@ async def home_page(
             memo_key,
             found.fingerprint,
             started_epoch=started_epoch,
-            dependencies=_inputs(viewer_id, found.entries),
+            dependencies=_inputs(viewer_id, found.entries, items),
             body=body,
         )
     return body
 
 
-def _inputs(viewer_id: uuid.UUID, entries: Sequence[Entry]) -> list[str]:
-    """The near-cache keys a page of these candidates was built from."""
-    people = {viewer_id} | {e.shared_by for e in entries if e.shared_by}
-    # A post whose document is not in memory makes the memo refuse the page anyway.
-    posts = content.documents_in_memory({e.post_id for e in entries})
-    people |= {uuid_of(doc["author_id"]) for doc in posts.values()}
+def _inputs(viewer_id: uuid.UUID, entries: Sequence[Entry], items: Sequence[PageItem]) -> list[str]:
+    """The near-cache keys a page was built from.
+
+    Every candidate's document (an edit may admit a post the filters dropped), but only the
+    shown items' people: a dropped candidate's author matters only once its document or the
+    reader's facts change, and those are watched.
+    """
+    people = {uuid_of(i.post["author_id"]) for i in items}
+    people |= {i.entry.shared_by for i in items if i.entry.shared_by}
     return [
         graph.facts_key(viewer_id),
         engagement.engaged_key(viewer_id),
