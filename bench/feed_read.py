@@ -26,14 +26,13 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+from benchkit import sign_in
 
 from snsfeed.config import Settings
 from snsfeed.content import service as content
 from snsfeed.content.schemas import ContentCreate
 from snsfeed.graph import service as graph
 from snsfeed.platform.security import (
-    TokenSigner,
-    load_signing_key,
     make_password_hasher,
     write_new_key,
 )
@@ -72,22 +71,8 @@ async def populate(settings: Settings, n_users: int, follows: int, posts: int) -
             text = f"bench post {n} #bench #피드 with some words to make it look like a real post"
             await content.create(session, settings, author, ContentCreate(text=text))
             await session.commit()
-    tokens = []
-    signer = TokenSigner(load_signing_key(settings), settings)
     async with runtime.sessionmaker() as session:
-        for person in people:
-            issued = await users.password_grant(
-                session,
-                hasher,
-                signer,
-                settings,
-                username=person.username,
-                password=PASSWORD,
-                client_id=None,
-                user_agent=None,
-                ip_address=None,
-            )
-            tokens.append(issued.access_token)
+        tokens = await sign_in(session, settings, [p.username for p in people], PASSWORD)
         await session.commit()
     assert runtime.bus is not None
     await runtime.bus.wait_idle(within_seconds=300)

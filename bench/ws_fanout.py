@@ -32,13 +32,12 @@ import asyncpg
 import httpx
 import orjson
 import redis.asyncio as aioredis
+from benchkit import sign_in
 from websockets.asyncio.client import ClientConnection, connect
 
 from snsfeed.config import Settings
 from snsfeed.graph import service as graph
 from snsfeed.platform.security import (
-    TokenSigner,
-    load_signing_key,
     make_password_hasher,
     write_new_key,
 )
@@ -56,7 +55,6 @@ async def populate(settings: Settings, followers: int) -> tuple[str, list[tuple[
     """The author's token, and (user id, token) for each follower."""
     runtime = await start_runtime(settings, migrate=True)
     hasher = make_password_hasher(settings)
-    signer = TokenSigner(load_signing_key(settings), settings)
     people = []
     async with runtime.sessionmaker() as session:
         for n in range(followers + 1):
@@ -65,20 +63,8 @@ async def populate(settings: Settings, followers: int) -> tuple[str, list[tuple[
         author = people[0]
         for person in people[1:]:
             await graph.follow(session, person.id, author.id)
-        tokens = []
-        for person in people:
-            issued = await users.password_grant(
-                session,
-                hasher,
-                signer,
-                settings,
-                username=person.username,
-                password=PASSWORD,
-                client_id=None,
-                user_agent=None,
-                ip_address=None,
-            )
-            tokens.append((str(person.id), issued.access_token))
+        issued = await sign_in(session, settings, [p.username for p in people], PASSWORD)
+        tokens = [(str(p.id), token) for p, token in zip(people, issued, strict=True)]
         await session.commit()
     await stop_runtime(runtime)
     return tokens[0][1], tokens[1:]

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -38,6 +39,8 @@ REQUIRE_SERVICES = os.environ.get("SNSFEED_REQUIRE_SERVICES") == "1"
 # The app's Redis database index; other Redis tests use their own indexes.
 REDIS_APP_URL = os.environ.get("SNSFEED_TEST_REDIS_APP_URL", "redis://127.0.0.1:6379/12")
 NATS_URL = os.environ.get("SNSFEED_TEST_NATS_URL", "nats://127.0.0.1:4222")
+# A scratch Redis database for tests that use Redis directly (flushed around each test).
+REDIS_TEST_URL = os.environ.get("SNSFEED_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 def service_unavailable(what: str) -> None:
@@ -226,3 +229,18 @@ def api(client: httpx.AsyncClient) -> Api:
 @pytest.fixture
 def profile(app: FastAPI) -> str:
     return "embedded" if app.state.settings.embedded else "services"
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[Any]:
+    """A client on the scratch Redis database, empty at the start and end of the test."""
+    client = aioredis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
+    try:
+        await client.ping()
+    except (aioredis.ConnectionError, OSError):
+        await client.aclose()
+        service_unavailable("Redis")
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()

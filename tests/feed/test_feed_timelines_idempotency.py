@@ -33,8 +33,7 @@ from snsfeed.runtime import Runtime, start_runtime, stop_runtime
 from snsfeed.users import service as users
 from snsfeed.users.models import Role
 from snsfeed.users.schemas import Principal, RegisterRequest
-from tests.conftest import base_settings
-from tests.feed.conftest import REDIS_TEST_URL
+from tests.conftest import REDIS_TEST_URL, base_settings
 
 USERS = 4
 Action = tuple[str, int, int]

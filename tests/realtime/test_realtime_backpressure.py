@@ -29,6 +29,20 @@ def _stream_of(app: FastAPI, user_id: str) -> Stream:
     return stream
 
 
+async def _subscribed_non_reader(ws_url: str, token: str) -> Any:
+    """A stream subscribed to feed updates whose client never reads what it is sent."""
+    conn = await connect(
+        ws_url,
+        additional_headers={"Authorization": f"Bearer {token}"},
+        proxy=None,
+        compression=None,
+        max_queue=1,
+        close_timeout=0.2,  # it does not read: closing cannot wait for the handshake
+    )
+    await conn.send('{"type": "subscribe", "channel": "feed_updates"}')
+    return conn
+
+
 async def _until(check: Any, within: float = 15.0) -> None:
     deadline = time.monotonic() + within
     while not check():
@@ -59,16 +73,8 @@ async def test_queue_stays_bounded_while_a_client_does_not_read(
     api: Api, ws: Any, app: FastAPI, ws_url: str
 ) -> None:
     slow = await api.register()
-    conn = await connect(
-        ws_url,
-        additional_headers={"Authorization": f"Bearer {slow.access_token}"},
-        proxy=None,
-        compression=None,
-        max_queue=1,
-        close_timeout=0.2,  # it does not read: closing cannot wait for the handshake
-    )
+    conn = await _subscribed_non_reader(ws_url, slow.access_token)
     try:
-        await conn.send('{"type": "subscribe", "channel": "feed_updates"}')
         stream = _stream_of(app, slow.id)
         await _until(lambda: FEED_UPDATES in stream.channels)
         limit = app.state.settings.realtime_queue_size
@@ -85,16 +91,8 @@ async def test_slow_client_does_not_delay_another(
     api: Api, ws: Any, app: FastAPI, ws_url: str
 ) -> None:
     slow, fast = await api.register(), await api.register()
-    conn = await connect(
-        ws_url,
-        additional_headers={"Authorization": f"Bearer {slow.access_token}"},
-        proxy=None,
-        compression=None,
-        max_queue=1,
-        close_timeout=0.2,  # it does not read: closing cannot wait for the handshake
-    )
+    conn = await _subscribed_non_reader(ws_url, slow.access_token)
     try:
-        await conn.send('{"type": "subscribe", "channel": "feed_updates"}')
         slow_stream = _stream_of(app, slow.id)
         await _until(lambda: FEED_UPDATES in slow_stream.channels)
         fast_client = await ws(fast.access_token)
@@ -119,16 +117,8 @@ async def test_client_stuck_in_a_write_is_disconnected(
 ) -> None:
     monkeypatch.setattr(app.state.settings, "realtime_send_timeout_seconds", 0.5)
     slow = await api.register()
-    conn = await connect(
-        ws_url,
-        additional_headers={"Authorization": f"Bearer {slow.access_token}"},
-        proxy=None,
-        compression=None,
-        max_queue=1,
-        close_timeout=0.2,  # it does not read: closing cannot wait for the handshake
-    )
+    conn = await _subscribed_non_reader(ws_url, slow.access_token)
     try:
-        await conn.send('{"type": "subscribe", "channel": "feed_updates"}')
         stream = _stream_of(app, slow.id)
         await _until(lambda: FEED_UPDATES in stream.channels)
         user = uuid.UUID(slow.id)

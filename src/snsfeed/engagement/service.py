@@ -277,6 +277,12 @@ async def shares_by_users(
     )
 
 
+async def has_liked(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
+    """From SQL, not the viewer-state cache: for consumers deciding whether a like stands."""
+    liked, _ = await EngagementRepository(session).states_among(user_id, [post_id])
+    return post_id in liked
+
+
 async def has_shared(session: AsyncSession, user_id: uuid.UUID, post_id: uuid.UUID) -> bool:
     return post_id in await EngagementRepository(session).shared_among(user_id, [post_id])
 

@@ -295,9 +295,6 @@ class TimelineStore:
     async def is_hot(self, author_id: uuid.UUID) -> bool:
         return bool(await self.redis.sismember(HOT_ACCOUNTS_KEY, str(author_id)))
 
-    async def hot_accounts(self) -> set[uuid.UUID]:
-        return {uuid.UUID(m.decode()) for m in await self.redis.smembers(HOT_ACCOUNTS_KEY)}
-
     async def set_hot(self, author_id: uuid.UUID, hot: bool) -> None:
         if hot:
             await self.redis.sadd(HOT_ACCOUNTS_KEY, str(author_id))

@@ -117,7 +117,7 @@ async def on_unfollowed(session: AsyncSession, event: Event, ctx: ConsumerContex
 
 async def on_liked(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
     user, post = _uuid(event, "user_id"), _uuid(event, "content_id")
-    if not (await engagement.viewer_state(session, user, [post]))[post].liked:
+    if not await engagement.has_liked(session, user, post):
         return
     await _create(
         session,
@@ -135,7 +135,7 @@ async def on_liked(session: AsyncSession, event: Event, ctx: ConsumerContext) ->
 
 async def on_unliked(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
     user, post = _uuid(event, "user_id"), _uuid(event, "content_id")
-    if not (await engagement.viewer_state(session, user, [post]))[post].liked:
+    if not await engagement.has_liked(session, user, post):
         await service.withdraw(session, _uuid(event, "author_id"), f"like:{user}:{post}")
 
 
