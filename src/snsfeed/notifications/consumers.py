@@ -11,6 +11,7 @@ withdraws its notification together with its pending deliveries.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,9 +116,16 @@ async def on_unfollowed(session: AsyncSession, event: Event, ctx: ConsumerContex
         await service.withdraw(session, followee, f"follow:{follower}")
 
 
-async def on_liked(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
+async def _engaged(
+    session: AsyncSession,
+    event: Event,
+    ctx: ConsumerContext,
+    kind: NotificationType,
+    stands: Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[bool]],
+) -> None:
+    """A like or share notifies the author, if it still stands (SQL decides, not the event)."""
     user, post = _uuid(event, "user_id"), _uuid(event, "content_id")
-    if not await engagement.has_liked(session, user, post):
+    if not await stands(session, user, post):
         return
     await _create(
         session,
@@ -126,41 +134,39 @@ async def on_liked(session: AsyncSession, event: Event, ctx: ConsumerContext) ->
             event,
             recipient=_uuid(event, "author_id"),
             actor=user,
-            type=NotificationType.LIKE,
-            dedupe_key=f"like:{user}:{post}",
+            type=kind,
+            dedupe_key=f"{kind.value}:{user}:{post}",
             content_id=post,
         ),
     )
+
+
+async def _disengaged(
+    session: AsyncSession,
+    event: Event,
+    kind: NotificationType,
+    stands: Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[bool]],
+) -> None:
+    """An unlike or unshare withdraws the notification, unless it was redone since."""
+    user, post = _uuid(event, "user_id"), _uuid(event, "content_id")
+    if not await stands(session, user, post):
+        await service.withdraw(session, _uuid(event, "author_id"), f"{kind.value}:{user}:{post}")
+
+
+async def on_liked(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
+    await _engaged(session, event, ctx, NotificationType.LIKE, engagement.has_liked)
 
 
 async def on_unliked(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
-    user, post = _uuid(event, "user_id"), _uuid(event, "content_id")
-    if not await engagement.has_liked(session, user, post):
-        await service.withdraw(session, _uuid(event, "author_id"), f"like:{user}:{post}")
+    await _disengaged(session, event, NotificationType.LIKE, engagement.has_liked)
 
 
 async def on_shared(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
-    user, post = _uuid(event, "user_id"), _uuid(event, "content_id")
-    if not await engagement.has_shared(session, user, post):
-        return
-    await _create(
-        session,
-        ctx,
-        _candidate(
-            event,
-            recipient=_uuid(event, "author_id"),
-            actor=user,
-            type=NotificationType.SHARE,
-            dedupe_key=f"share:{user}:{post}",
-            content_id=post,
-        ),
-    )
+    await _engaged(session, event, ctx, NotificationType.SHARE, engagement.has_shared)
 
 
 async def on_unshared(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
-    user, post = _uuid(event, "user_id"), _uuid(event, "content_id")
-    if not await engagement.has_shared(session, user, post):
-        await service.withdraw(session, _uuid(event, "author_id"), f"share:{user}:{post}")
+    await _disengaged(session, event, NotificationType.SHARE, engagement.has_shared)
 
 
 async def on_commented(session: AsyncSession, event: Event, ctx: ConsumerContext) -> None:
