@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,3 +116,18 @@ class Api:
         assert r.status_code == 201, r.text
         body: dict[str, Any] = r.json()
         return body
+
+
+async def eventually(check: Callable[[], Any], within: float = 15.0) -> Any:
+    """Poll ``check`` (sync or async) until it returns something truthy."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)

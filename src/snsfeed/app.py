@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp
 
 from snsfeed import __version__
 from snsfeed.config import Settings
@@ -23,8 +25,10 @@ from snsfeed.media.api import MediaFiles
 from snsfeed.media.api import router as media_router
 from snsfeed.media.storage import LOCAL_URL_PREFIX, LocalStorage, create_storage
 from snsfeed.notifications.api import router as notifications_router
+from snsfeed.platform import keywatch
 from snsfeed.platform.bodylimit import BodySizeLimitMiddleware
 from snsfeed.platform.errors import install_error_handlers
+from snsfeed.platform.keywatch import KeyWatch, TrackedReader
 from snsfeed.platform.logging import configure_logging
 from snsfeed.platform.ratelimit import RateLimitMiddleware, make_storage
 from snsfeed.platform.redis import create_redis
@@ -48,6 +52,23 @@ keep RFC 6749's `{"error", "error_description"}`).
 """
 
 
+class EdgeFastAPI(FastAPI):
+    """FastAPI with ``edge_middleware`` in front of its whole stack, not inside it.
+
+    The feed's fast path answers the most frequent request below the framework; inside
+    FastAPI's stack it paid on every request for layers it has no use for (the error and
+    telemetry wrappers, FastAPI's and our body limits). Rate limiting stays in front of it.
+    """
+
+    edge_middleware: list[Middleware]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        for cls, args, kwargs in reversed(getattr(self, "edge_middleware", [])):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
 _frozen = False
 
 
@@ -62,6 +83,25 @@ def _freeze_startup_objects() -> None:
         _frozen = True
         gc.collect()
         gc.freeze()
+
+
+def _start_key_watch(settings: Settings) -> tuple[KeyWatch | None, TrackedReader | None]:
+    url = settings.redis_url
+    if not url or not TrackedReader.supports(url):
+        return None, None
+    watch = KeyWatch(url)
+    keywatch.install(watch)
+    watch.start()
+    return watch, TrackedReader(url, watch)
+
+
+async def _stop_key_watch(watch: KeyWatch | None, tracked: TrackedReader | None) -> None:
+    if tracked is not None:
+        await tracked.aclose()
+    if watch is not None:
+        await watch.stop()
+        if keywatch.current() is watch:
+            keywatch.install(KeyWatch())
 
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool | None = None) -> FastAPI:
@@ -82,10 +122,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         app.state.sessionmaker = runtime.sessionmaker
         app.state.redis = runtime.redis
         # The feed's reads get a client of their own that bounds each call itself
-        # (cheaper per command than redis-py's socket timeout).
+        # (cheaper per command than redis-py's socket timeout), and page reads that Redis
+        # tracks, so a page nothing has changed is answered without a round trip.
         feed_redis = create_redis(settings, socket_timeout=None)
+        watch, tracked = _start_key_watch(settings)
         app.state.timeline_store = timeline_store(
-            settings, feed_redis, call_timeout=FEED_REDIS_CALL_TIMEOUT
+            settings, feed_redis, call_timeout=FEED_REDIS_CALL_TIMEOUT, tracked=tracked
         )
         app.state.realtime = RealtimeHub(settings, runtime.redis)
         await app.state.realtime.start()
@@ -94,11 +136,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
             yield
         finally:
             await app.state.realtime.stop()
+            await _stop_key_watch(watch, tracked)
             if feed_redis is not None:
                 await feed_redis.aclose()
             await stop_runtime(runtime)
 
-    app = FastAPI(
+    app = EdgeFastAPI(
         title="snsfeed",
         version=__version__,
         description=DESCRIPTION,
@@ -110,9 +153,10 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
     app.state.password_hasher = make_password_hasher(settings)
 
     install_error_handlers(app)
-    # Added first, so it runs last: behind rate limiting and the body limit.
-    app.add_middleware(FeedFastPath)
-    app.add_middleware(RateLimitMiddleware, settings=settings, storage=make_storage(settings))
+    app.edge_middleware = [
+        Middleware(RateLimitMiddleware, settings=settings, storage=make_storage(settings)),
+        Middleware(FeedFastPath),
+    ]
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,

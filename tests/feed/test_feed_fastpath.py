@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from snsfeed.platform import keywatch
 from snsfeed.platform.deps import get_session
-from tests.helpers import Account, Api
+from snsfeed.platform.keywatch import TrackedReader
+from tests.conftest import REDIS_APP_URL
+from tests.helpers import Account, Api, eventually
 
 
 async def _network(api: Api) -> Account:
@@ -87,3 +93,72 @@ async def test_a_bad_token_still_gets_the_routes_401(api: Api) -> None:
     assert r.json()["error"]["code"] == "invalid_token"
     r = await api.client.get("/api/v1/feed")
     assert r.status_code == 401
+
+
+def _no_sessions() -> None:
+    raise AssertionError("a session was opened")
+
+
+async def _remembering(app: FastAPI) -> None:
+    """Wait for the app's key watch: only then are timeline reads remembered."""
+    await eventually(lambda: keywatch.current().active, within=3)
+    assert app.state.timeline_store.tracked.watch is keywatch.current()
+
+
+async def test_an_unchanged_page_is_answered_from_memory_alone(
+    services_app: FastAPI, services_client: httpx.AsyncClient
+) -> None:
+    await _remembering(services_app)
+    api = Api(services_client)
+    reader = await _network(api)
+    await api.feed(reader)  # the route: builds the timeline, warms the caches
+    warm = await services_client.get("/api/v1/feed", headers=reader.headers)  # remembered
+    store, state = services_app.state.timeline_store, services_app.state
+    tracked, sessionmaker = store.tracked, state.sessionmaker
+    # Neither Redis (a reader on a closed port) nor SQL (no sessions) can answer now.
+    store.tracked = TrackedReader("redis://127.0.0.1:1/0", tracked.watch)
+    state.sessionmaker = _no_sessions
+    services_app.dependency_overrides[get_session] = _unroutable
+    try:
+        again = await services_client.get("/api/v1/feed", headers=reader.headers)
+    finally:
+        services_app.dependency_overrides.clear()
+        store.tracked, state.sessionmaker = tracked, sessionmaker
+    assert again.status_code == 200
+    assert again.content == warm.content
+
+
+async def test_a_remembered_page_gives_way_to_a_new_post(api: Api, profile: str) -> None:
+    reader = await api.register()
+    author = await api.register()
+    await api.follow(reader, author)
+    first = await api.post(author, "first")
+    assert [i["id"] for i in (await api.feed(reader))["items"]] == [first["id"]]
+    assert [i["id"] for i in (await api.feed(reader))["items"]] == [first["id"]]
+    second = await api.post(author, "second")
+    assert [i["id"] for i in (await api.feed(reader))["items"]] == [second["id"], first["id"]]
+
+
+async def test_a_timeline_changed_by_another_process_reaches_the_next_read(
+    services_app: FastAPI, services_client: httpx.AsyncClient
+) -> None:
+    await _remembering(services_app)
+    api = Api(services_client)
+    reader = await api.register()
+    author = await api.register()
+    await api.follow(reader, author)
+    older = await api.post(author, "older")
+    newer = await api.post(author, "newer")
+    assert len((await api.feed(reader))["items"]) == 2
+    assert len((await api.feed(reader))["items"]) == 2  # now remembered
+    # A worker elsewhere drops an entry: only Redis can tell this process.
+    other_process = aioredis.Redis.from_url(REDIS_APP_URL)
+    try:
+        await other_process.zrem(f"tl:{reader.id}", newer["id"])
+    finally:
+        await other_process.aclose()
+    deadline = asyncio.get_running_loop().time() + 3
+    while len(items := (await api.feed(reader))["items"]) != 1:
+        assert asyncio.get_running_loop().time() < deadline, "the change never reached the feed"
+        await asyncio.sleep(0.02)
+    assert [i["id"] for i in items] == [older["id"]]

@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
 
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -100,18 +98,3 @@ class PushReceiver:
     def clear(self) -> None:
         self.received.clear()
         self.script.clear()
-
-
-async def eventually(check: Callable[[], Any], within: float = 15.0) -> Any:
-    """Poll ``check`` (sync or async) until it returns something truthy."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)

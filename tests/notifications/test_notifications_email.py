@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from snsfeed.notifications.models import Delivery
 from snsfeed.notifications.repository import NotificationRepository
 from snsfeed.realtime import publisher
-from tests.helpers import Account, Api
+from tests.helpers import Account, Api, eventually
 from tests.notifications.conftest import EMAIL_DELAY
 from tests.notifications.helpers import notifications
-from tests.notifications.receivers import SmtpReceiver, eventually
+from tests.notifications.receivers import SmtpReceiver
 
 
 def _address(who: Account) -> str:

@@ -17,9 +17,9 @@ from py_vapid import Vapid02
 
 from snsfeed.notifications.models import Delivery
 from snsfeed.notifications.repository import NotificationRepository
-from tests.helpers import Account, Api
+from tests.helpers import Account, Api, eventually
 from tests.notifications.helpers import notifications
-from tests.notifications.receivers import PushReceiver, eventually
+from tests.notifications.receivers import PushReceiver
 
 
 def _b64(data: bytes) -> str:

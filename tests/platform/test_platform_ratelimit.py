@@ -105,6 +105,20 @@ async def test_authenticated_budget_is_enforced(limited_client: httpx.AsyncClien
     assert_rate_limited(r, USER_LIMIT)
 
 
+async def test_the_feed_answered_from_memory_still_counts_against_the_budget(
+    limited_client: httpx.AsyncClient,
+) -> None:
+    # Once warm, the feed is answered in front of the framework; rate limiting comes first.
+    alice = await Api(limited_client).register()
+    statuses = [
+        (await limited_client.get("/api/v1/feed", headers=alice.headers)).status_code
+        for _ in range(USER_LIMIT)
+    ]
+    assert statuses == [200] * USER_LIMIT
+    r = await limited_client.get("/api/v1/feed", headers=alice.headers)
+    assert_rate_limited(r, USER_LIMIT)
+
+
 async def test_forged_bearer_token_counts_as_anonymous(limited_client: httpx.AsyncClient) -> None:
     for _ in range(ANON_LIMIT):
         await limited_client.get("/api/v1/users/me")

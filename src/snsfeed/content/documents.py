@@ -110,15 +110,19 @@ async def _load(
             for pid, post in posts.items()
         }
     except BaseException:
-        for future in pending.values():
+        for pid, future in pending.items():
+            _loading.pop((pid, epoch), None)
             future.set_result(_Failed())
         raise
-    finally:
-        for pid in ids:
-            _loading.pop((pid, epoch), None)
     for pid, future in pending.items():
         future.set_result(loaded.get(pid))
-    await near.put_many({document_key(p): d for p, d in loaded.items()}, since_epoch=epoch)
+    try:
+        await near.put_many({document_key(p): d for p, d in loaded.items()}, since_epoch=epoch)
+    finally:
+        # Joinable until the cache holds the documents: a reader that found neither
+        # level filled yet still shares this load.
+        for pid in ids:
+            _loading.pop((pid, epoch), None)
     return loaded
 
 

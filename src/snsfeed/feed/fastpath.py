@@ -41,8 +41,18 @@ def _int_in(value: str, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
+_DEFAULTS: dict[str, Any] = {
+    "page": 1,
+    "size": 20,
+    "cursor": None,
+    "feed_filter": FeedFilter.ALL,
+}
+
+
 def _query(raw: bytes) -> dict[str, Any] | None:
     """The route's parameters when every one is present at most once and valid."""
+    if not raw:
+        return _DEFAULTS
     params = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     names = [name for name, _ in params]
     if len(set(names)) != len(names):
@@ -103,14 +113,18 @@ class FeedFastPath:
         claims = state.signer.verify(token)
         if claims is None:
             return None
-        principal = await users.cached_principal(claims)
+        principal = users.remembered_principal(claims) or await users.cached_principal(claims)
         if principal is None:
             return None
+        store = state.timeline_store
+        remembered = service.remembered_home_page(store, principal.id, **params)
+        if remembered is not None:
+            return remembered
         # A warm page touches no SQL; a session that never began a transaction holds no
         # connection, so it is closed only when one was used.
         session = state.sessionmaker()
         try:
-            return await service.home_page(session, state.timeline_store, principal.id, **params)
+            return await service.home_page(session, store, principal.id, **params)
         except Exception as exc:  # the route answers instead, with its error handling
             log.warning("feed_fast_path_failed", error=repr(exc))
             return None

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from snsfeed.feed.cursor import FeedCursor
 from snsfeed.feed.pipeline import Reader, below, sort_key, sql_entries
-from snsfeed.feed.timelines import Entry, TimelineStore
+from snsfeed.feed.timelines import Entry, TimelinePage, TimelineStore
 from snsfeed.graph import service as graph
 from snsfeed.platform.redis import REDIS_ERRORS
 
@@ -28,8 +28,18 @@ _MARGIN_FRACTION = 0.5
 _MARGIN_MIN = 10
 
 
-def _fetch_limit(want: int) -> int:
+def fetch_limit(want: int) -> int:
     return want + max(_MARGIN_MIN, int(want * _MARGIN_FRACTION))
+
+
+def below_score(before: FeedCursor | None) -> int | None:
+    """The timeline read's exclusive upper score for a cursor (ties are cut afterwards)."""
+    return before.score + 1 if before else None
+
+
+def fingerprint_of(page: TimelinePage) -> object:
+    """Equal for two reads that give a reader without hot accounts the same candidates."""
+    return (page.version, page.raw, page.hot_accounts)
 
 
 async def rebuild(session: AsyncSession, store: TimelineStore, reader: Reader) -> bool:
@@ -68,13 +78,13 @@ async def redis_entries(
     want: int,
 ) -> Candidates | None:
     """Candidate entries below the cursor; ``None`` when Redis cannot serve them now."""
-    limit = _fetch_limit(want)
-    below_score = before.score + 1 if before else None
-    page = await store.read_page(reader.id, below_score, limit)
+    limit = fetch_limit(want)
+    upper = below_score(before)
+    page = await store.read_page(reader.id, upper, limit)
     if page is None:
         if not await rebuild(session, store, reader):
             return None
-        page = await store.read_page(reader.id, below_score, limit)
+        page = await store.read_page(reader.id, upper, limit)
         if page is None:
             return None
     cached = page.entries
@@ -82,11 +92,11 @@ async def redis_entries(
     hot = sorted(page.hot_accounts & reader.following)
     fingerprint: object = None
     if hot:
-        entries = below(cached + await store.read_author_posts(hot, below_score, limit), before)
+        entries = below(cached + await store.read_author_posts(hot, upper, limit), before)
     else:
         # One sorted set, read newest first: already in page order and without duplicates.
         entries = cached if before is None else below(cached, before)
-        fingerprint = (page.version, page.raw)
+        fingerprint = fingerprint_of(page)
     if not truncated and page.full:
         # Older than anything the capped timeline keeps: continue from SQL.
         oldest = min(cached, key=sort_key) if cached else None
@@ -115,6 +125,6 @@ async def home_entries(
             result = None
         if result is not None:
             return result
-    limit = _fetch_limit(want)
+    limit = fetch_limit(want)
     entries = await sql_entries(session, reader, before=before, limit=limit)
     return Candidates(entries, len(entries) >= limit, "sql")

@@ -20,7 +20,7 @@ from snsfeed.content.schemas import FeedScope
 from snsfeed.engagement import service as engagement
 from snsfeed.feed import pagecache
 from snsfeed.feed.cursor import FeedCursor
-from snsfeed.feed.home import home_entries
+from snsfeed.feed.home import below_score, fetch_limit, fingerprint_of, home_entries
 from snsfeed.feed.pipeline import PageItem, Reader, admit, cursor_of, sql_entries
 from snsfeed.feed.schemas import FeedFilter
 from snsfeed.feed.timelines import Entry, TimelineStore
@@ -126,6 +126,44 @@ async def _total(session: AsyncSession, reader: Reader, timeline_version: str | 
     return total
 
 
+def _memo_key(
+    viewer_id: uuid.UUID, page: int, size: int, cursor: FeedCursor | None, feed_filter: FeedFilter
+) -> tuple[object, ...]:
+    return (viewer_id, page, size, cursor, feed_filter)
+
+
+def _want(page: int, size: int, cursor: FeedCursor | None) -> tuple[int, int]:
+    """Items to skip, and candidates wanted: the page plus one more (is there a next?)."""
+    skip = 0 if cursor is not None else (page - 1) * size
+    return skip, skip + size + 1
+
+
+def remembered_home_page(
+    store: TimelineStore | None,
+    viewer_id: uuid.UUID,
+    *,
+    page: int,
+    size: int,
+    cursor: FeedCursor | None,
+    feed_filter: FeedFilter,
+) -> bytes | None:
+    """``home_page`` answered from memory alone, or None (then call ``home_page``).
+
+    It answers when this process built the same page before from a timeline read that
+    Redis has reported no change to since (``TimelineStore.remembered_page``), and no
+    near-cache input of the page has changed either (``feed.pagecache``).
+    """
+    if store is None:
+        return None
+    _, want = _want(page, size, cursor)
+    read = store.remembered_page(viewer_id, below_score(cursor), fetch_limit(want))
+    if read is None:
+        return None
+    return pagecache.pages.get(
+        _memo_key(viewer_id, page, size, cursor, feed_filter), fingerprint_of(read)
+    )
+
+
 async def home_page(
     session: AsyncSession,
     store: TimelineStore | None,
@@ -143,9 +181,8 @@ async def home_page(
     """
     started_epoch = cache.current().epoch
     reader = await _reader(session, viewer_id, feed_filter)
-    skip = 0 if cursor is not None else (page - 1) * size
-    want = skip + size + 1
-    memo_key = (viewer_id, page, size, cursor, feed_filter)
+    skip, want = _want(page, size, cursor)
+    memo_key = _memo_key(viewer_id, page, size, cursor, feed_filter)
     for attempt in range(_MAX_FETCHES):
         found = await home_entries(session, store, reader, cursor, want)
         if attempt == 0 and found.fingerprint is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from snsfeed.config import Settings
+from snsfeed.platform import keywatch
 from snsfeed.platform.ids import uuid_of
+from snsfeed.platform.keywatch import Stamp, TrackedReader
 
 SENTINEL = b"!"
 BUILDING = b"?"
@@ -42,14 +45,18 @@ return n
 
 
 # A feed page's whole Redis read in one call: entries below a score, whether the timeline
-# is built (else nothing), its version (size and newest member) and the hot accounts;
-# reading renews the timeline's expiry. KEYS: timeline, hot set. ARGV: upper bound,
-# limit, ttl seconds.
+# is built (else nothing), its version (size and newest member) and the hot accounts.
+# Reading renews the timeline's expiry, but only once it has run down by ARGV[4] seconds:
+# a renewal is a modification, and every process that remembers this timeline's pages
+# hears of it (``platform.keywatch``). KEYS: timeline, hot set. ARGV: upper bound, limit,
+# ttl seconds, renewal slack in seconds.
 _READ_PAGE_LUA = """
 if not redis.call('ZSCORE', KEYS[1], '!') then
   return false
 end
-redis.call('EXPIRE', KEYS[1], ARGV[3], 'GT')
+if redis.call('TTL', KEYS[1]) < tonumber(ARGV[3]) - tonumber(ARGV[4]) then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
 local rows = redis.call(
   'ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '(0', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
 local newest = redis.call('ZREVRANGE', KEYS[1], 0, 0)
@@ -57,13 +64,24 @@ return {redis.call('ZCARD', KEYS[1]), rows, newest[1] or '', redis.call('SMEMBER
 """
 
 
+# Remembered timeline reads per process, and how long one is trusted without reading
+# Redis again (which also renews the timeline's expiry for an active reader).
+MAX_REMEMBERED_READS = 20_000
+REMEMBER_SECONDS = 30.0
+
+
 def timeline_store(
-    settings: Settings, redis: Any, *, call_timeout: float | None = None
+    settings: Settings,
+    redis: Any,
+    *,
+    call_timeout: float | None = None,
+    tracked: TrackedReader | None = None,
 ) -> TimelineStore | None:
     """The store when Redis is configured; None means the SQL pull path only.
 
     ``call_timeout`` bounds each read-path call, for a client created without a socket
-    timeout (see ``platform.redis.create_redis``).
+    timeout (see ``platform.redis.create_redis``). With ``tracked``, page reads go through
+    it and are remembered until Redis reports a change (``platform.keywatch``).
     """
     if redis is None:
         return None
@@ -72,6 +90,7 @@ def timeline_store(
         cap=settings.timeline_cap,
         ttl_seconds=int(settings.timeline_active_days * 86400),
         call_timeout=call_timeout,
+        tracked=tracked,
     )
 
 
@@ -125,16 +144,36 @@ class TimelinePage:
     raw: tuple[bytes, ...] = ()
 
 
+def _changed(*keys: str) -> None:
+    """Tell this process's key watch about its own writes at once (see ``keywatch``)."""
+    watch = keywatch.current()
+    if watch.active:
+        watch.changed(keys)
+
+
+_ReadKey = tuple[uuid.UUID, int | None, int]
+
+
 class TimelineStore:
     def __init__(
-        self, redis: Any, *, cap: int, ttl_seconds: int, call_timeout: float | None = None
+        self,
+        redis: Any,
+        *,
+        cap: int,
+        ttl_seconds: int,
+        call_timeout: float | None = None,
+        tracked: TrackedReader | None = None,
     ) -> None:
         self.redis = redis
         self.cap = cap
         self.ttl_seconds = ttl_seconds
+        # Renew a reader's timeline expiry at most about once an hour (or a tenth of it).
+        self.renew_slack = min(3600, ttl_seconds // 10)
         self.call_timeout = call_timeout
+        self.tracked = tracked
         self._fanout = redis.register_script(_FANOUT_LUA)
         self._read_page = redis.register_script(_READ_PAGE_LUA)
+        self._remembered: dict[_ReadKey, tuple[Stamp, float, TimelinePage]] = {}
 
     async def fan_out(self, user_ids: Sequence[uuid.UUID], entry: Entry, batch: int) -> int:
         delivered = 0
@@ -143,6 +182,7 @@ class TimelineStore:
             delivered += int(
                 await self._fanout(keys=keys, args=[entry.score, entry.member, self.cap])
             )
+            _changed(*keys)
         return delivered
 
     async def exists(self, user_id: uuid.UUID) -> bool:
@@ -163,6 +203,7 @@ class TimelineStore:
             pipe.zcard(key)
             pipe.expire(key, 60, nx=True)
             added, card, _ = await pipe.execute()
+        _changed(key)
         return bool(added) and card == 1
 
     async def finish_build(self, user_id: uuid.UUID, entries: Iterable[Entry]) -> None:
@@ -182,6 +223,7 @@ class TimelineStore:
             pipe.zremrangebyrank(key, 1, -(self.cap + 1))
             pipe.expire(key, self.ttl_seconds)
             await pipe.execute()
+        _changed(key)
 
     async def add(self, user_id: uuid.UUID, entries: Sequence[Entry]) -> None:
         """Merge entries into a built timeline (a new follow); absent timelines stay absent."""
@@ -190,6 +232,7 @@ class TimelineStore:
         key = timeline_key(user_id)
         for e in entries:
             await self._fanout(keys=[key], args=[e.score, e.member, self.cap])
+        _changed(key)
 
     async def remove_posts(self, user_id: uuid.UUID, post_ids: Iterable[uuid.UUID]) -> None:
         """Drop entries of these posts, originals and reposts alike."""
@@ -201,13 +244,16 @@ class TimelineStore:
         doomed = [m for m in members if m.decode().split(":", 1)[0] in wanted]
         if doomed:
             await self.redis.zrem(key, *doomed)
+            _changed(key)
 
     async def remove_member(self, user_ids: Sequence[uuid.UUID], member: str, batch: int) -> None:
         for start in range(0, len(user_ids), batch):
+            keys = [timeline_key(user) for user in user_ids[start : start + batch]]
             async with self.redis.pipeline(transaction=False) as pipe:
-                for user in user_ids[start : start + batch]:
-                    pipe.zrem(timeline_key(user), member)
+                for key in keys:
+                    pipe.zrem(key, member)
                 await pipe.execute()
+            _changed(*keys)
 
     async def remove_by_sharer(self, user_id: uuid.UUID, sharer_id: uuid.UUID) -> None:
         key = timeline_key(user_id)
@@ -216,6 +262,7 @@ class TimelineStore:
         doomed = [m for m in members if m.decode().endswith(suffix)]
         if doomed:
             await self.redis.zrem(key, *doomed)
+            _changed(key)
 
     async def read(
         self, user_id: uuid.UUID, below_score: int | None, limit: int
@@ -228,16 +275,37 @@ class TimelineStore:
         page = await self.read_page(user_id, below_score, limit)
         return None if page is None else (page.entries, page.full)
 
+    def remembered_page(
+        self, user_id: uuid.UUID, below_score: int | None, limit: int
+    ) -> TimelinePage | None:
+        """A page read earlier, if Redis has reported no change to it since; no I/O."""
+        known = self._remembered.get((user_id, below_score, limit))
+        if known is None or self.tracked is None:
+            return None
+        stamp, until, page = known
+        if until < time.monotonic() or not self.tracked.watch.unchanged(
+            (timeline_key(user_id), HOT_ACCOUNTS_KEY), stamp
+        ):
+            return None
+        return page
+
     async def read_page(
         self, user_id: uuid.UUID, below_score: int | None, limit: int
     ) -> TimelinePage | None:
-        """``read`` plus what a feed page also needs, in one round trip."""
+        """``read`` plus what a feed page also needs, in one round trip (or none at all,
+        when this process read the same page before and Redis reported no change)."""
+        known = self.remembered_page(user_id, below_score, limit)
+        if known is not None:
+            return known
+        keys = (timeline_key(user_id), HOT_ACCOUNTS_KEY)
         upper = f"({below_score}" if below_score is not None else "+inf"
+        args = (upper, limit, self.ttl_seconds, self.renew_slack)
+        stamp: Stamp | None = None
         async with asyncio.timeout(self.call_timeout):
-            result = await self._read_page(
-                keys=[timeline_key(user_id), HOT_ACCOUNTS_KEY],
-                args=[upper, limit, self.ttl_seconds],
-            )
+            if self.tracked is not None:
+                result, stamp = await self.tracked.evalsha(self._read_page, keys, args)
+            else:
+                result = await self._read_page(keys=keys, args=args)
         if not result:
             return None
         card, rows, newest, hot = result
@@ -246,7 +314,7 @@ class TimelineStore:
             entry = _parse_row(rows[i], rows[i + 1])
             if entry is not None:
                 entries.append(entry)
-        return TimelinePage(
+        page = TimelinePage(
             entries=entries,
             full=card - 1 >= self.cap,
             # Changes whenever an entry is added or removed: a version for derived caches.
@@ -254,9 +322,16 @@ class TimelineStore:
             hot_accounts=frozenset(uuid_of(m.decode()) for m in hot),
             raw=tuple(rows),
         )
+        if stamp is not None:
+            if len(self._remembered) >= MAX_REMEMBERED_READS:
+                self._remembered.clear()
+            until = time.monotonic() + REMEMBER_SECONDS
+            self._remembered[(user_id, below_score, limit)] = (stamp, until, page)
+        return page
 
     async def delete(self, user_id: uuid.UUID) -> None:
         await self.redis.delete(timeline_key(user_id))
+        _changed(timeline_key(user_id))
 
     # author post lists (pull side of hot accounts)
     async def add_author_post(self, author_id: uuid.UUID, entry: Entry) -> None:
@@ -300,3 +375,4 @@ class TimelineStore:
             await self.redis.sadd(HOT_ACCOUNTS_KEY, str(author_id))
         else:
             await self.redis.srem(HOT_ACCOUNTS_KEY, str(author_id))
+        _changed(HOT_ACCOUNTS_KEY)

@@ -37,12 +37,15 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         max_bytes = self.limit_for(scope.get("path", ""))
-        too_large = error_response(
-            413,
-            "payload_too_large",
-            f"Request body exceeds {max_bytes} bytes",
-            {"max_bytes": max_bytes},
-        )
+
+        def too_large() -> ASGIApp:
+            return error_response(
+                413,
+                "payload_too_large",
+                f"Request body exceeds {max_bytes} bytes",
+                {"max_bytes": max_bytes},
+            )
+
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -50,7 +53,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     declared = 0
                 if declared > max_bytes:
-                    await too_large(scope, receive, send)
+                    await too_large()(scope, receive, send)
                     return
         received = 0
         response_started = False
@@ -74,4 +77,4 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await too_large(scope, receive, send)
+                await too_large()(scope, receive, send)
