@@ -83,3 +83,14 @@ async def test_a_page_with_an_input_missing_from_memory_is_not_kept(
     )
     await near.invalidate(["c:user:gone"])
     assert memo.get("page", "fp") is None
+
+
+async def test_a_full_memo_forgets_its_oldest_pages_first(near: cache.NearCache) -> None:
+    memo = PageMemo(maxsize=4)
+    await near.put_many({"c:post:1": {"likes": 0}}, since_epoch=near.epoch)
+    for n in range(5):
+        memo.put(
+            n, "rows", started_epoch=near.epoch, dependencies=["c:post:1"], body=f"{n}".encode()
+        )
+    assert memo.get(0, "rows") is None
+    assert [memo.get(n, "rows") for n in range(1, 5)] == [b"1", b"2", b"3", b"4"]

@@ -167,3 +167,18 @@ async def test_a_script_missing_from_the_server_is_sent_whole(
     await redis_client.script_flush()
     value, _ = await read(reader, redis_client, K)
     assert value == b"v"
+
+
+async def test_a_read_survives_its_connection_being_closed_by_the_server(
+    reader: TrackedReader, watch: KeyWatch, redis_client: Any
+) -> None:
+    # As after a Redis restart: idle connections are dead, the next read must not fail.
+    await redis_client.set(K, "v")
+    await read(reader, redis_client, K)
+    for client in await redis_client.client_list():
+        if client["name"] == keywatch.CLIENT_NAME:
+            await redis_client.client_kill_filter(_id=client["id"])
+    value, stamp = await read(reader, redis_client, K)
+    assert value == b"v"
+    await redis_client.set(K, "w")  # and the new connection is tracked
+    await eventually(lambda: not watch.unchanged([K], stamp), within=3)

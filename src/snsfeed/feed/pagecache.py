@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from snsfeed.platform import cache
 
-# Pages remembered per process (a page is a few KiB of JSON).
-MAX_PAGES = 2000
+# Pages remembered per process (a page of 20 items is about 14 KiB of JSON).
+MAX_PAGES = 5000
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ class PageMemo:
             # account): its invalidation would go unnoticed, so the page is not kept.
             return
         if len(self._pages) >= self.maxsize:
-            self._pages.clear()
+            cache.drop_oldest_quarter(self._pages)
+        self._pages.pop(key, None)  # re-inserted last: insertion order is age
         self._pages[key] = _Built(fingerprint, started_epoch, captured, body)
 
     def clear(self) -> None:

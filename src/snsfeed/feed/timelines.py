@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from snsfeed.config import Settings
-from snsfeed.platform import keywatch
+from snsfeed.platform import cache, keywatch
 from snsfeed.platform.ids import uuid_of
 from snsfeed.platform.keywatch import Stamp, TrackedReader
 
@@ -324,9 +324,10 @@ class TimelineStore:
         )
         if stamp is not None:
             if len(self._remembered) >= MAX_REMEMBERED_READS:
-                self._remembered.clear()
-            until = time.monotonic() + REMEMBER_SECONDS
-            self._remembered[(user_id, below_score, limit)] = (stamp, until, page)
+                cache.drop_oldest_quarter(self._remembered)
+            read_key = (user_id, below_score, limit)
+            self._remembered.pop(read_key, None)  # re-inserted last: insertion order is age
+            self._remembered[read_key] = (stamp, time.monotonic() + REMEMBER_SECONDS, page)
         return page
 
     async def delete(self, user_id: uuid.UUID) -> None:

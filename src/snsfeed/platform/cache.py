@@ -59,6 +59,16 @@ _PENDING = "snsfeed.cache.pending"
 _TASKS = "snsfeed.cache.tasks"
 
 
+def drop_oldest_quarter(entries: dict[Any, Any]) -> None:
+    """Make room in a dict used as a bounded cache (insertion order is age).
+
+    A quarter at a time: clearing it all would turn the next requests into a stampede of
+    misses, dropping one at a time would cost a pass per insertion.
+    """
+    for key in list(entries)[: max(1, len(entries) // 4)]:
+        del entries[key]
+
+
 class _Memory:
     """The L1: a dict with an expiry next to each value.
 
@@ -98,9 +108,7 @@ class _Memory:
         now = time.monotonic()
         self._data = {k: v for k, v in self._data.items() if v[0] >= now}
         if len(self._data) >= self.maxsize:
-            drop = max(1, len(self._data) // 4)
-            for key in list(self._data)[:drop]:
-                del self._data[key]
+            drop_oldest_quarter(self._data)
 
 
 class NearCache:

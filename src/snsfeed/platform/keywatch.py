@@ -40,6 +40,8 @@ from redis.exceptions import NoScriptError
 log = structlog.get_logger("snsfeed.keywatch")
 
 CHANNEL = "__redis__:invalidate"
+# How tracked readers' connections show in ``CLIENT LIST``.
+CLIENT_NAME = "snsfeed-tracked-read"
 # The listener pings this often; a silent connection for three intervals is replaced.
 PING_SECONDS = 5.0
 # Distinct changed keys remembered before everything is forgotten at once (bounded memory).
@@ -190,7 +192,11 @@ class TrackedReader:
 
     def __init__(self, redis_url: str, watch: KeyWatch, *, max_connections: int = 16) -> None:
         self.watch = watch
-        self._kwargs: dict[str, Any] = {**parse_url(redis_url), **_NO_READ_TIMEOUT}
+        self._kwargs: dict[str, Any] = {
+            **parse_url(redis_url),
+            **_NO_READ_TIMEOUT,
+            "client_name": CLIENT_NAME,
+        }
         self._idle: list[TrackedConnection] = []
         self._slots = asyncio.Semaphore(max_connections)
 
@@ -207,23 +213,34 @@ class TrackedReader:
         ``keys`` are both the script's keys and the keys the stamp covers.
         """
         async with self._slots:
-            conn = self._idle.pop() if self._idle else TrackedConnection(**self._kwargs)
-            try:
-                stamp = self.watch.stamp(keys)
-                if stamp is not None and not await self.watch.track(conn):
-                    stamp = None
-                command = (len(keys), *keys, *args)
+            if self._idle:
                 try:
-                    await conn.send_command("EVALSHA", script.sha, *command)
-                    reply = await conn.read_response()
-                except NoScriptError:
-                    await conn.send_command("EVAL", script.script, *command)
-                    reply = await conn.read_response()
-            except BaseException:
-                # Cancelled or failed mid-reply: the connection's state is unknown.
-                await conn.disconnect()
-                raise
-            self._idle.append(conn)
+                    return await self._evalsha(self._idle.pop(), script, keys, args)
+                except (ConnectionError, OSError, aioredis.ConnectionError):
+                    # It outlived its server (a restart), and so did the other idle ones:
+                    # the read is retried once, on a new connection.
+                    await self.aclose()
+            return await self._evalsha(TrackedConnection(**self._kwargs), script, keys, args)
+
+    async def _evalsha(
+        self, conn: TrackedConnection, script: Script, keys: Sequence[str], args: Sequence[Any]
+    ) -> tuple[Any, Stamp | None]:
+        try:
+            stamp = self.watch.stamp(keys)
+            if stamp is not None and not await self.watch.track(conn):
+                stamp = None
+            command = (len(keys), *keys, *args)
+            try:
+                await conn.send_command("EVALSHA", script.sha, *command)
+                reply = await conn.read_response()
+            except NoScriptError:
+                await conn.send_command("EVAL", script.script, *command)
+                reply = await conn.read_response()
+        except BaseException:
+            # Cancelled or failed mid-reply: the connection's state is unknown.
+            await conn.disconnect()
+            raise
+        self._idle.append(conn)
         if stamp is not None and stamp[0] != conn.tracking_generation:
             stamp = None
         return reply, stamp

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from snsfeed.config import Settings
 
@@ -23,6 +25,11 @@ def create_redis(settings: Settings, *, socket_timeout: float | None = 1.0) -> A
         settings.redis_url,
         max_connections=64,
         timeout=2.0,
+        # A pooled connection can outlive its server (a restart): the first command on it
+        # fails, and is retried once on a new connection. (redis-py's own clients retry by
+        # default; connections of a pool made like this one do not, unless told.)
+        retry=Retry(NoBackoff(), 1),
+        retry_on_error=[aioredis.ConnectionError],
         socket_timeout=socket_timeout,
         socket_connect_timeout=1.0,
         health_check_interval=15,
