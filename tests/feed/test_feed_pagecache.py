@@ -69,7 +69,7 @@ async def test_a_page_built_across_an_invalidation_is_not_kept(near: cache.NearC
     assert memo.get("page", "fp") is None
 
 
-async def test_a_page_with_an_input_missing_from_memory_is_not_kept(
+async def test_an_input_that_was_never_in_memory_still_drops_the_page(
     near: cache.NearCache,
 ) -> None:
     memo = PageMemo()
@@ -81,8 +81,41 @@ async def test_a_page_with_an_input_missing_from_memory_is_not_kept(
         dependencies=["c:post:1", "c:user:gone"],  # the summary is not in L1
         body=b"page",
     )
+    assert memo.get("page", "fp") == b"page"
     await near.invalidate(["c:user:gone"])
     assert memo.get("page", "fp") is None
+
+
+async def test_another_process_invalidating_an_input_drops_the_page(
+    near: cache.NearCache,
+) -> None:
+    memo = PageMemo()
+    await _built(near, memo)
+    near.evict_local(["c:user:1"])  # what the cache:invalidate listener does
+    assert memo.get("page", ("v1", (b"row",))) is None
+
+
+async def test_losing_the_invalidation_channel_drops_every_page(near: cache.NearCache) -> None:
+    memo = PageMemo()
+    await _built(near, memo)
+    near.clear_local()
+    assert memo.get("page", ("v1", (b"row",))) is None
+
+
+async def test_a_page_is_rebuilt_after_its_maximum_age(near: cache.NearCache) -> None:
+    memo = PageMemo(max_age=0.0)
+    await _built(near, memo)
+    assert memo.get("page", ("v1", (b"row",))) is None
+
+
+async def test_a_rebuilt_page_no_longer_depends_on_what_it_stopped_showing(
+    near: cache.NearCache,
+) -> None:
+    memo = PageMemo()
+    memo.put("page", "a", started_epoch=near.epoch, dependencies=["c:post:old"], body=b"old")
+    memo.put("page", "b", started_epoch=near.epoch, dependencies=["c:post:new"], body=b"new")
+    await near.invalidate(["c:post:old"])
+    assert memo.get("page", "b") == b"new"
 
 
 async def test_a_full_memo_forgets_its_oldest_pages_first(near: cache.NearCache) -> None:

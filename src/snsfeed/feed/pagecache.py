@@ -1,17 +1,20 @@
 """Finished feed pages, reused for as long as nothing they were built from has changed.
 
-A page is built from the reader's timeline (read from Redis on every request) and from
-near-cache documents: the reader's graph facts and engagement, the post documents, the
-author summaries, the cached total. Every change to one of those replaces or drops its
-L1 entry (``platform.cache``), so a page remembers the exact L1 objects it was built
-from and is reused only while the timeline read returns the very same rows and every
-one of those objects is still the one in L1. Any edit, like, follow, mute or new post
-therefore rebuilds exactly the pages it touches — this is the spec's page cache
-(``feed:user:{id}:page:{n}``) with precise invalidation instead of a TTL.
+A page is built from the reader's timeline (a Redis read, remembered until Redis reports a
+change: ``TimelineStore.remembered_page``) and from near-cache documents: the reader's
+graph facts and engagement, the post documents, the author summaries, the cached total.
+The memo keys a page by the timeline rows it was built from (its fingerprint) and indexes
+it by the near-cache keys of its inputs; every invalidation of such a key, in this
+process or in another (``platform.cache``), drops the pages built from it at once. A
+lookup is therefore one dict read and a comparison, whatever the write rate elsewhere.
+This is the spec's page cache (``feed:user:{id}:page:{n}``) with exact invalidation
+instead of a TTL; a page is still rebuilt after ``max_age`` (the L1 lifetime), so it never
+outlives the safety net of the documents it shows.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,32 +22,32 @@ from snsfeed.platform import cache
 
 # Pages remembered per process (a page of 20 items is about 14 KiB of JSON).
 MAX_PAGES = 5000
+MAX_AGE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class _Built:
     fingerprint: object
-    epoch: int
-    dependencies: tuple[tuple[str, object], ...]
+    inputs: tuple[str, ...]
+    expires: float
     body: bytes
 
 
 class PageMemo:
-    def __init__(self, maxsize: int = MAX_PAGES) -> None:
+    def __init__(self, maxsize: int = MAX_PAGES, max_age: float = MAX_AGE_SECONDS) -> None:
         self.maxsize = maxsize
+        self.max_age = max_age
         self._pages: dict[object, _Built] = {}
+        self._by_input: dict[str, set[object]] = {}
+        cache.on_local_eviction(self.inputs_changed)
 
     def get(self, key: object, fingerprint: object) -> bytes | None:
         built = self._pages.get(key)
         if built is None or built.fingerprint != fingerprint:
             return None
-        near = cache.current()
-        if built.epoch != near.epoch:
-            # Something was invalidated since: check this page's own inputs.
-            for dependency, value in built.dependencies:
-                if near.get_local(dependency) is not value:
-                    del self._pages[key]
-                    return None
+        if built.expires < time.monotonic():
+            self._drop(key)
+            return None
         return built.body
 
     def put(
@@ -57,21 +60,41 @@ class PageMemo:
         body: bytes,
     ) -> None:
         """Remember a page built while no invalidation happened (since ``started_epoch``)."""
-        near = cache.current()
-        if near.epoch != started_epoch:
+        if cache.current().epoch != started_epoch:
             return  # an input may have changed under the build: do not trust it later
-        captured = tuple((d, near.get_local(d)) for d in dependencies)
-        if any(value is None for _, value in captured):
-            # An input is not in L1 (expired, evicted, or absent such as a deleted
-            # account): its invalidation would go unnoticed, so the page is not kept.
+        if key in self._pages:
+            self._drop(key)
+        elif len(self._pages) >= self.maxsize:
+            for oldest in list(self._pages)[: max(1, len(self._pages) // 4)]:
+                self._drop(oldest)
+        inputs = tuple(set(dependencies))
+        self._pages[key] = _Built(fingerprint, inputs, time.monotonic() + self.max_age, body)
+        for name in inputs:
+            self._by_input.setdefault(name, set()).add(key)
+
+    def inputs_changed(self, names: Iterable[str] | None) -> None:
+        """Near-cache keys were invalidated (None: all of them)."""
+        if names is None:
+            self.clear()
             return
-        if len(self._pages) >= self.maxsize:
-            cache.drop_oldest_quarter(self._pages)
-        self._pages.pop(key, None)  # re-inserted last: insertion order is age
-        self._pages[key] = _Built(fingerprint, started_epoch, captured, body)
+        for name in names:
+            for key in self._by_input.pop(name, ()):
+                self._drop(key)
+
+    def _drop(self, key: object) -> None:
+        built = self._pages.pop(key, None)
+        if built is None:
+            return
+        for name in built.inputs:
+            dependents = self._by_input.get(name)
+            if dependents is not None:
+                dependents.discard(key)
+                if not dependents:
+                    del self._by_input[name]
 
     def clear(self) -> None:
         self._pages.clear()
+        self._by_input.clear()
 
 
 pages = PageMemo()

@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -193,12 +194,15 @@ class NearCache:
     # invalidation
     def evict_local(self, keys: Iterable[str]) -> None:
         self.epoch += 1
-        for key in keys:
+        names = list(keys)
+        for key in names:
             self._l1.pop(key)
+        _notify_eviction(names)
 
     def clear_local(self) -> None:
         self.epoch += 1
         self._l1.clear()
+        _notify_eviction(None)
 
     async def invalidate(self, keys: Iterable[str]) -> None:
         key_list = sorted(set(keys))
@@ -255,6 +259,25 @@ class NearCache:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+
+
+# Callbacks told of every local eviction (the keys, or None for all): derived caches such
+# as finished pages drop what was built from those keys. Held weakly.
+_eviction_listeners: list[weakref.WeakMethod[Callable[[list[str] | None], None]]] = []
+
+
+def on_local_eviction(callback: Callable[[list[str] | None], None]) -> None:
+    """Call ``callback`` (a bound method) on every invalidation this process applies."""
+    _eviction_listeners.append(weakref.WeakMethod(callback))
+
+
+def _notify_eviction(names: list[str] | None) -> None:
+    for ref in list(_eviction_listeners):
+        callback = ref()
+        if callback is None:
+            _eviction_listeners.remove(ref)
+        else:
+            callback(names)
 
 
 _current = NearCache()
