@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from snsfeed.platform.cache import TOMBSTONE_SECONDS, NearCache
+from snsfeed.platform.cache import TOMBSTONE_SECONDS, NearCache, jittered
 
 
 @pytest.fixture
@@ -115,3 +115,9 @@ async def test_a_replace_never_overwrites_a_tombstone(redis_client: Any) -> None
     await near.invalidate(["c:engaged:1"])
     await near.put_many({"c:engaged:1": {"a": 1}}, since_epoch=0, replace=True)
     assert await redis_client.get("c:engaged:1") == b""
+
+
+def test_lifetimes_are_spread_so_entries_filled_together_do_not_expire_together() -> None:
+    lifetimes = [jittered(30.0) for _ in range(200)]
+    assert all(24.0 <= t <= 30.0 for t in lifetimes)
+    assert max(lifetimes) - min(lifetimes) > 3.0

@@ -68,7 +68,8 @@ class PageMemo:
             for oldest in list(self._pages)[: max(1, len(self._pages) // 4)]:
                 self._drop(oldest)
         inputs = tuple(set(dependencies))
-        self._pages[key] = _Built(fingerprint, inputs, time.monotonic() + self.max_age, body)
+        expires = time.monotonic() + cache.jittered(self.max_age)
+        self._pages[key] = _Built(fingerprint, inputs, expires, body)
         for name in inputs:
             self._by_input.setdefault(name, set()).add(key)
 

@@ -327,7 +327,8 @@ class TimelineStore:
                 cache.drop_oldest_quarter(self._remembered)
             read_key = (user_id, below_score, limit)
             self._remembered.pop(read_key, None)  # re-inserted last: insertion order is age
-            self._remembered[read_key] = (stamp, time.monotonic() + REMEMBER_SECONDS, page)
+            until = time.monotonic() + cache.jittered(REMEMBER_SECONDS)
+            self._remembered[read_key] = (stamp, until, page)
         return page
 
     async def delete(self, user_id: uuid.UUID) -> None:
