@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -38,6 +39,8 @@ from snsfeed.realtime.hub import RealtimeHub
 from snsfeed.runtime import start_runtime, stop_runtime
 from snsfeed.users.api import router as users_router
 from snsfeed.users.auth_api import router as auth_router
+
+log = structlog.get_logger("snsfeed.app")
 
 # Seconds one Redis call of the feed's read path may take before the feed answers from SQL.
 FEED_REDIS_CALL_TIMEOUT = 1.0
@@ -87,7 +90,10 @@ def _freeze_startup_objects() -> None:
 
 def _start_key_watch(settings: Settings) -> tuple[KeyWatch | None, TrackedReader | None]:
     url = settings.redis_url
-    if not url or not TrackedReader.supports(url):
+    if not url:
+        return None, None
+    if not TrackedReader.supports(url):
+        log.warning("feed_reads_not_remembered", reason="client tracking needs a redis:// URL")
         return None, None
     watch = KeyWatch(url)
     keywatch.install(watch)
@@ -124,7 +130,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         # The feed's reads get a client of their own that bounds each call itself
         # (cheaper per command than redis-py's socket timeout), and page reads that Redis
         # tracks, so a page nothing has changed is answered without a round trip.
-        feed_redis = create_redis(settings, socket_timeout=None)
+        feed_redis = create_redis(settings, socket_timeout=None, retry_dead=True)
         watch, tracked = _start_key_watch(settings)
         app.state.timeline_store = timeline_store(
             settings, feed_redis, call_timeout=FEED_REDIS_CALL_TIMEOUT, tracked=tracked

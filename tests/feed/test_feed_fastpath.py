@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from snsfeed.platform import keywatch
 from snsfeed.platform.deps import get_session
 from snsfeed.platform.keywatch import TrackedReader
+from snsfeed.users import service as users
 from tests.conftest import REDIS_APP_URL
 from tests.helpers import Account, Api, eventually
 
@@ -162,3 +164,19 @@ async def test_a_timeline_changed_by_another_process_reaches_the_next_read(
         assert asyncio.get_running_loop().time() < deadline, "the change never reached the feed"
         await asyncio.sleep(0.02)
     assert [i["id"] for i in items] == [older["id"]]
+
+
+async def test_a_fault_in_the_fast_path_leaves_the_request_to_the_route(
+    services_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = Api(services_client)
+    reader = await _network(api)
+    expected = await api.feed(reader)
+
+    def broken(_claims: object) -> None:
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(users, "remembered_principal", broken)
+    r = await services_client.get("/api/v1/feed", headers=reader.headers)
+    assert r.status_code == 200
+    assert r.json() == expected

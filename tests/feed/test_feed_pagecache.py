@@ -102,9 +102,13 @@ async def test_losing_the_invalidation_channel_drops_every_page(near: cache.Near
     assert memo.get("page", ("v1", (b"row",))) is None
 
 
-async def test_a_page_is_rebuilt_after_its_maximum_age(near: cache.NearCache) -> None:
-    memo = PageMemo(max_age=0.0)
-    await _built(near, memo)
+async def test_a_page_lives_no_longer_than_the_documents_in_memory(
+    near: cache.NearCache,
+) -> None:
+    short = cache.NearCache(l1_ttl_seconds=0.0)
+    cache.install(short)  # the fixture puts the previous one back
+    memo = PageMemo()
+    await _built(short, memo)
     assert memo.get("page", ("v1", (b"row",))) is None
 
 

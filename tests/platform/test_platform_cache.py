@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
 from snsfeed.platform.cache import TOMBSTONE_SECONDS, NearCache, jittered
+from snsfeed.platform.redis import create_redis
+from tests.conftest import REDIS_TEST_URL, base_settings
 
 
 @pytest.fixture
@@ -121,3 +124,31 @@ def test_lifetimes_are_spread_so_entries_filled_together_do_not_expire_together(
     lifetimes = [jittered(30.0) for _ in range(200)]
     assert all(24.0 <= t <= 30.0 for t in lifetimes)
     assert max(lifetimes) - min(lifetimes) > 3.0
+
+
+async def test_losing_the_invalidation_channel_clears_memory(
+    redis_client: Any, tmp_path: Path
+) -> None:
+    # The runtime's client must not resubscribe behind the listener's back: messages sent
+    # while it was away are lost, and only clearing L1 makes up for them.
+    client = create_redis(base_settings(tmp_path, redis_url=REDIS_TEST_URL))
+    near = NearCache(client)
+    near.start_listener()
+    try:
+        db = int(REDIS_TEST_URL.rsplit("/", 1)[1])
+        listening: list[dict[str, Any]] = []
+        for _ in range(100):
+            clients = await redis_client.client_list()
+            listening = [c for c in clients if int(c["db"]) == db and int(c["sub"]) > 0]
+            if listening:
+                break
+            await asyncio.sleep(0.02)
+        assert len(listening) == 1
+        await asyncio.sleep(0.1)  # past the listener's own clearing when it subscribes
+        await near.put_many({"c:post:1": {"likes": 0}}, since_epoch=near.epoch)
+        assert near.get_local("c:post:1") == {"likes": 0}
+        await redis_client.client_kill_filter(_id=listening[0]["id"])
+        assert await _eventually_absent(near, "c:post:1")
+    finally:
+        await near.stop_listener()
+        await client.aclose()

@@ -182,3 +182,12 @@ async def test_a_read_survives_its_connection_being_closed_by_the_server(
     assert value == b"v"
     await redis_client.set(K, "w")  # and the new connection is tracked
     await eventually(lambda: not watch.unchanged([K], stamp), within=3)
+
+
+async def test_a_url_that_sets_timeouts_itself_still_gets_a_listener(redis_client: Any) -> None:
+    w = KeyWatch(f"{REDIS_TEST_URL}?socket_timeout=5&socket_connect_timeout=2")
+    w.start()
+    try:
+        await eventually(lambda: w.active, within=3)
+    finally:
+        await w.stop()

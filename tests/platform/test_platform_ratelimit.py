@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from snsfeed.app import create_app
+from snsfeed.platform.ratelimit import RateLimitMiddleware
 from tests.conftest import base_settings, service_unavailable
 from tests.helpers import Api
 
@@ -94,28 +95,18 @@ async def test_authenticated_user_has_its_own_budget(limited_client: httpx.Async
     assert me.status_code == 200, me.text
 
 
-async def test_authenticated_budget_is_enforced(limited_client: httpx.AsyncClient) -> None:
-    alice = await Api(limited_client).register()
-    statuses = [
-        (await limited_client.get("/api/v1/users/me", headers=alice.headers)).status_code
-        for _ in range(USER_LIMIT)
-    ]
-    assert statuses == [200] * USER_LIMIT
-    r = await limited_client.get("/api/v1/users/me", headers=alice.headers)
-    assert_rate_limited(r, USER_LIMIT)
-
-
-async def test_the_feed_answered_from_memory_still_counts_against_the_budget(
-    limited_client: httpx.AsyncClient,
+# Once warm, the feed is answered in front of the framework; rate limiting comes first.
+@pytest.mark.parametrize("path", ["/api/v1/users/me", "/api/v1/feed"])
+async def test_authenticated_budget_is_enforced(
+    limited_client: httpx.AsyncClient, path: str
 ) -> None:
-    # Once warm, the feed is answered in front of the framework; rate limiting comes first.
     alice = await Api(limited_client).register()
     statuses = [
-        (await limited_client.get("/api/v1/feed", headers=alice.headers)).status_code
+        (await limited_client.get(path, headers=alice.headers)).status_code
         for _ in range(USER_LIMIT)
     ]
     assert statuses == [200] * USER_LIMIT
-    r = await limited_client.get("/api/v1/feed", headers=alice.headers)
+    r = await limited_client.get(path, headers=alice.headers)
     assert_rate_limited(r, USER_LIMIT)
 
 
@@ -144,3 +135,20 @@ async def test_unreachable_redis_fails_open(tmp_path: Path) -> None:
     ):
         statuses = [(await c.get("/api/v1/users/me")).status_code for _ in range(3)]
     assert statuses == [401, 401, 401]
+
+
+async def test_a_fault_in_the_limiter_fails_open(
+    limited_app: FastAPI, limited_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rate limiting runs in front of the app's error handling: a bug there must not
+    # turn every request into a bare 500.
+    async def broken(*_: object) -> bool:
+        raise RuntimeError("a bug in the limiter")
+
+    await limited_client.get("/health")  # builds the middleware stack
+    limiter = limited_app.middleware_stack
+    while not isinstance(limiter, RateLimitMiddleware):
+        limiter = limiter.app  # type: ignore[union-attr]
+    monkeypatch.setattr(limiter.limiter, "hit", broken)
+    r = await limited_client.get("/api/v1/feed")
+    assert r.status_code == 401  # answered by the app, not refused by the limiter

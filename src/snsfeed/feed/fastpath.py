@@ -52,7 +52,7 @@ _DEFAULTS: dict[str, Any] = {
 def _query(raw: bytes) -> dict[str, Any] | None:
     """The route's parameters when every one is present at most once and valid."""
     if not raw:
-        return _DEFAULTS
+        return dict(_DEFAULTS)
     params = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     names = [name for name, _ in params]
     if len(set(names)) != len(names):
@@ -88,7 +88,11 @@ class FeedFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "GET":
-            body = await self._answer(scope)
+            try:
+                body = await self._answer(scope)
+            except Exception as exc:  # the route answers instead, with its error handling
+                log.warning("feed_fast_path_failed", error=repr(exc))
+                body = None
             if body is not None:
                 await send(
                     {
@@ -125,9 +129,6 @@ class FeedFastPath:
         session = state.sessionmaker()
         try:
             return await service.home_page(session, store, principal.id, **params)
-        except Exception as exc:  # the route answers instead, with its error handling
-            log.warning("feed_fast_path_failed", error=repr(exc))
-            return None
         finally:
             if session.in_transaction():
                 await session.close()

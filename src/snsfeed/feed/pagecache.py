@@ -8,8 +8,8 @@ it by the near-cache keys of its inputs; every invalidation of such a key, in th
 process or in another (``platform.cache``), drops the pages built from it at once. A
 lookup is therefore one dict read and a comparison, whatever the write rate elsewhere.
 This is the spec's page cache (``feed:user:{id}:page:{n}``) with exact invalidation
-instead of a TTL; a page is still rebuilt after ``max_age`` (the L1 lifetime), so it never
-outlives the safety net of the documents it shows.
+instead of a TTL; a page is still rebuilt after the L1 lifetime, so it never outlives the
+safety net of the documents it shows.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from snsfeed.platform import cache
 
 # Pages remembered per process (a page of 20 items is about 14 KiB of JSON).
 MAX_PAGES = 5000
-MAX_AGE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,8 @@ class _Built:
 
 
 class PageMemo:
-    def __init__(self, maxsize: int = MAX_PAGES, max_age: float = MAX_AGE_SECONDS) -> None:
+    def __init__(self, maxsize: int = MAX_PAGES) -> None:
         self.maxsize = maxsize
-        self.max_age = max_age
         self._pages: dict[object, _Built] = {}
         self._by_input: dict[str, set[object]] = {}
         cache.on_local_eviction(self.inputs_changed)
@@ -60,7 +58,8 @@ class PageMemo:
         body: bytes,
     ) -> None:
         """Remember a page built while no invalidation happened (since ``started_epoch``)."""
-        if cache.current().epoch != started_epoch:
+        near = cache.current()
+        if near.epoch != started_epoch:
             return  # an input may have changed under the build: do not trust it later
         if key in self._pages:
             self._drop(key)
@@ -68,7 +67,7 @@ class PageMemo:
             for oldest in list(self._pages)[: max(1, len(self._pages) // 4)]:
                 self._drop(oldest)
         inputs = tuple(set(dependencies))
-        expires = time.monotonic() + cache.jittered(self.max_age)
+        expires = time.monotonic() + cache.jittered(near.l1_ttl_seconds)
         self._pages[key] = _Built(fingerprint, inputs, expires, body)
         for name in inputs:
             self._by_input.setdefault(name, set()).add(key)

@@ -144,13 +144,6 @@ class TimelinePage:
     raw: tuple[bytes, ...] = ()
 
 
-def _changed(*keys: str) -> None:
-    """Tell this process's key watch about its own writes at once (see ``keywatch``)."""
-    watch = keywatch.current()
-    if watch.active:
-        watch.changed(keys)
-
-
 _ReadKey = tuple[uuid.UUID, int | None, int]
 
 
@@ -168,12 +161,22 @@ class TimelineStore:
         self.cap = cap
         self.ttl_seconds = ttl_seconds
         # Renew a reader's timeline expiry at most about once an hour (or a tenth of it).
-        self.renew_slack = min(3600, ttl_seconds // 10)
+        self.renew_slack = max(1, min(3600, ttl_seconds // 10))
         self.call_timeout = call_timeout
         self.tracked = tracked
         self._fanout = redis.register_script(_FANOUT_LUA)
         self._read_page = redis.register_script(_READ_PAGE_LUA)
         self._remembered: dict[_ReadKey, tuple[Stamp, float, TimelinePage]] = {}
+
+    def _changed(self, *keys: str) -> None:
+        """Report this process's own writes to the watches at once (see ``keywatch``): the
+        process's (consumers write through stores without a reader) and this store's."""
+        watches = {keywatch.current()}
+        if self.tracked is not None:
+            watches.add(self.tracked.watch)
+        for watch in watches:
+            if watch.active:
+                watch.changed(keys)
 
     async def fan_out(self, user_ids: Sequence[uuid.UUID], entry: Entry, batch: int) -> int:
         delivered = 0
@@ -182,7 +185,7 @@ class TimelineStore:
             delivered += int(
                 await self._fanout(keys=keys, args=[entry.score, entry.member, self.cap])
             )
-            _changed(*keys)
+            self._changed(*keys)
         return delivered
 
     async def exists(self, user_id: uuid.UUID) -> bool:
@@ -203,7 +206,7 @@ class TimelineStore:
             pipe.zcard(key)
             pipe.expire(key, 60, nx=True)
             added, card, _ = await pipe.execute()
-        _changed(key)
+        self._changed(key)
         return bool(added) and card == 1
 
     async def finish_build(self, user_id: uuid.UUID, entries: Iterable[Entry]) -> None:
@@ -223,7 +226,7 @@ class TimelineStore:
             pipe.zremrangebyrank(key, 1, -(self.cap + 1))
             pipe.expire(key, self.ttl_seconds)
             await pipe.execute()
-        _changed(key)
+        self._changed(key)
 
     async def add(self, user_id: uuid.UUID, entries: Sequence[Entry]) -> None:
         """Merge entries into a built timeline (a new follow); absent timelines stay absent."""
@@ -232,7 +235,7 @@ class TimelineStore:
         key = timeline_key(user_id)
         for e in entries:
             await self._fanout(keys=[key], args=[e.score, e.member, self.cap])
-        _changed(key)
+        self._changed(key)
 
     async def remove_posts(self, user_id: uuid.UUID, post_ids: Iterable[uuid.UUID]) -> None:
         """Drop entries of these posts, originals and reposts alike."""
@@ -244,7 +247,7 @@ class TimelineStore:
         doomed = [m for m in members if m.decode().split(":", 1)[0] in wanted]
         if doomed:
             await self.redis.zrem(key, *doomed)
-            _changed(key)
+            self._changed(key)
 
     async def remove_member(self, user_ids: Sequence[uuid.UUID], member: str, batch: int) -> None:
         for start in range(0, len(user_ids), batch):
@@ -253,7 +256,7 @@ class TimelineStore:
                 for key in keys:
                     pipe.zrem(key, member)
                 await pipe.execute()
-            _changed(*keys)
+            self._changed(*keys)
 
     async def remove_by_sharer(self, user_id: uuid.UUID, sharer_id: uuid.UUID) -> None:
         key = timeline_key(user_id)
@@ -262,7 +265,7 @@ class TimelineStore:
         doomed = [m for m in members if m.decode().endswith(suffix)]
         if doomed:
             await self.redis.zrem(key, *doomed)
-            _changed(key)
+            self._changed(key)
 
     async def read(
         self, user_id: uuid.UUID, below_score: int | None, limit: int
@@ -333,7 +336,7 @@ class TimelineStore:
 
     async def delete(self, user_id: uuid.UUID) -> None:
         await self.redis.delete(timeline_key(user_id))
-        _changed(timeline_key(user_id))
+        self._changed(timeline_key(user_id))
 
     # author post lists (pull side of hot accounts)
     async def add_author_post(self, author_id: uuid.UUID, entry: Entry) -> None:
@@ -377,4 +380,4 @@ class TimelineStore:
             await self.redis.sadd(HOT_ACCOUNTS_KEY, str(author_id))
         else:
             await self.redis.srem(HOT_ACCOUNTS_KEY, str(author_id))
-        _changed(HOT_ACCOUNTS_KEY)
+        self._changed(HOT_ACCOUNTS_KEY)

@@ -140,6 +140,10 @@ class NearCache:
         self._listener: asyncio.Task[None] | None = None
         self._replace = redis.register_script(_REPLACE_LUA) if redis is not None else None
 
+    @property
+    def l1_ttl_seconds(self) -> float:
+        return self._l1.ttl
+
     # reads
     def get_local(self, key: str) -> Any:
         return self._l1.get(key)

@@ -62,9 +62,9 @@ class TrackedConnection(aioredis.Connection):
 
     tracking_generation: int | None = None
 
-    async def on_connect(self) -> None:
+    async def on_connect_check_health(self, check_health: bool = True) -> None:
         self.tracking_generation = None
-        await super().on_connect()
+        await super().on_connect_check_health(check_health=check_health)
 
 
 class KeyWatch:
@@ -125,7 +125,7 @@ class KeyWatch:
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
             self._listener = None
         self._lost()
@@ -137,10 +137,13 @@ class KeyWatch:
     async def _listen(self) -> None:
         assert self.redis_url is not None
         while True:
-            # RESP2: invalidations then arrive as ordinary pub/sub messages.
-            conn = aioredis.Connection(**parse_url(self.redis_url), **_NO_READ_TIMEOUT, protocol=2)
+            conn: aioredis.Connection | None = None
             pinger: asyncio.Task[None] | None = None
             try:
+                # RESP2: invalidations then arrive as ordinary pub/sub messages.
+                conn = aioredis.Connection(
+                    **{**parse_url(self.redis_url), **_NO_READ_TIMEOUT, "protocol": 2}
+                )
                 await conn.connect()  # type: ignore[no-untyped-call]
                 await conn.send_command("CLIENT", "ID")
                 client_id = int(await conn.read_response())
@@ -163,8 +166,9 @@ class KeyWatch:
                     pinger.cancel()
                     with contextlib.suppress(BaseException):
                         await pinger
-                with contextlib.suppress(Exception):
-                    await conn.disconnect()
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.disconnect()
             await asyncio.sleep(1.0)
 
     async def _ping(self, conn: aioredis.Connection) -> None:
@@ -198,6 +202,7 @@ class TrackedReader:
             "client_name": CLIENT_NAME,
         }
         self._idle: list[TrackedConnection] = []
+        self._closed = False
         self._slots = asyncio.Semaphore(max_connections)
 
     @staticmethod
@@ -219,7 +224,7 @@ class TrackedReader:
                 except (ConnectionError, OSError, aioredis.ConnectionError):
                     # It outlived its server (a restart), and so did the other idle ones:
                     # the read is retried once, on a new connection.
-                    await self.aclose()
+                    await self.aclose(for_good=False)
             return await self._evalsha(TrackedConnection(**self._kwargs), script, keys, args)
 
     async def _evalsha(
@@ -240,12 +245,16 @@ class TrackedReader:
             # Cancelled or failed mid-reply: the connection's state is unknown.
             await conn.disconnect()
             raise
-        self._idle.append(conn)
+        if self._closed:
+            await conn.disconnect()  # finished after ``aclose``
+        else:
+            self._idle.append(conn)
         if stamp is not None and stamp[0] != conn.tracking_generation:
             stamp = None
         return reply, stamp
 
-    async def aclose(self) -> None:
+    async def aclose(self, *, for_good: bool = True) -> None:
+        self._closed = self._closed or for_good
         idle, self._idle = self._idle, []
         for conn in idle:
             with contextlib.suppress(Exception):

@@ -67,9 +67,15 @@ class RateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        key, authenticated = self._caller(scope)
-        item = self.user_limit if authenticated else self.anon_limit
-        retry_after = await self._retry_after(item, key)
+        try:
+            key, authenticated = self._caller(scope)
+            item = self.user_limit if authenticated else self.anon_limit
+            retry_after = await self._retry_after(item, key)
+        except Exception as exc:
+            # This layer runs in front of the app's error handling (``app.EdgeFastAPI``):
+            # a fault of its own fails open, like a storage outage, rather than a bare 500.
+            _log.error("rate_limit_failed", error=repr(exc), exc_info=True)
+            retry_after = None
         if retry_after is not None:
             response = error_response(
                 429,

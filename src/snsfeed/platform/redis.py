@@ -11,11 +11,18 @@ from redis.backoff import NoBackoff
 from snsfeed.config import Settings
 
 
-def create_redis(settings: Settings, *, socket_timeout: float | None = 1.0) -> Any:
+def create_redis(
+    settings: Settings, *, socket_timeout: float | None = 1.0, retry_dead: bool = False
+) -> Any:
     """A client; ``socket_timeout=None`` is for callers that bound each call themselves.
 
     (redis-py runs every send under ``asyncio.wait_for`` when a socket timeout is set,
     which costs a task per command: measurable on the feed's hot path.)
+
+    ``retry_dead``: a command that fails on a pooled connection which outlived its server
+    (a restart) is retried once on a new connection. Not for clients that subscribe: a
+    pub/sub connection retried this way resubscribes silently, and its listener never
+    learns that messages were lost meanwhile.
     """
     if not settings.redis_url:
         return None
@@ -25,11 +32,11 @@ def create_redis(settings: Settings, *, socket_timeout: float | None = 1.0) -> A
         settings.redis_url,
         max_connections=64,
         timeout=2.0,
-        # A pooled connection can outlive its server (a restart): the first command on it
-        # fails, and is retried once on a new connection. (redis-py's own clients retry by
-        # default; connections of a pool made like this one do not, unless told.)
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[aioredis.ConnectionError],
+        **(
+            {"retry": Retry(NoBackoff(), 1), "retry_on_error": [aioredis.ConnectionError]}
+            if retry_dead
+            else {}
+        ),
         socket_timeout=socket_timeout,
         socket_connect_timeout=1.0,
         health_check_interval=15,
