@@ -88,26 +88,32 @@ def _freeze_startup_objects() -> None:
         gc.freeze()
 
 
-def _start_key_watch(settings: Settings) -> tuple[KeyWatch | None, TrackedReader | None]:
+@asynccontextmanager
+async def _tracked_reads(settings: Settings) -> AsyncIterator[TrackedReader | None]:
+    """This process's key watch and a reader for it, while the app runs (see ``keywatch``).
+
+    The watch is installed as the process's own, so that timeline writes made here (the
+    consumers' store) reach it at once; the one installed before comes back afterwards.
+    """
     url = settings.redis_url
     if not url:
-        return None, None
+        yield None
+        return
     if not TrackedReader.supports(url):
         log.warning("feed_reads_not_remembered", reason="client tracking needs a redis:// URL")
-        return None, None
-    watch = KeyWatch(url)
+        yield None
+        return
+    previous, watch = keywatch.current(), KeyWatch(url)
     keywatch.install(watch)
     watch.start()
-    return watch, TrackedReader(url, watch)
-
-
-async def _stop_key_watch(watch: KeyWatch | None, tracked: TrackedReader | None) -> None:
-    if tracked is not None:
+    tracked = TrackedReader(url, watch)
+    try:
+        yield tracked
+    finally:
         await tracked.aclose()
-    if watch is not None:
         await watch.stop()
         if keywatch.current() is watch:
-            keywatch.install(KeyWatch())
+            keywatch.install(previous)
 
 
 def create_app(settings: Settings | None = None, *, run_migrations: bool | None = None) -> FastAPI:
@@ -131,21 +137,20 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool | None 
         # (cheaper per command than redis-py's socket timeout), and page reads that Redis
         # tracks, so a page nothing has changed is answered without a round trip.
         feed_redis = create_redis(settings, socket_timeout=None, retry_dead=True)
-        watch, tracked = _start_key_watch(settings)
-        app.state.timeline_store = timeline_store(
-            settings, feed_redis, call_timeout=FEED_REDIS_CALL_TIMEOUT, tracked=tracked
-        )
-        app.state.realtime = RealtimeHub(settings, runtime.redis)
-        await app.state.realtime.start()
-        _freeze_startup_objects()
-        try:
-            yield
-        finally:
-            await app.state.realtime.stop()
-            await _stop_key_watch(watch, tracked)
-            if feed_redis is not None:
-                await feed_redis.aclose()
-            await stop_runtime(runtime)
+        async with _tracked_reads(settings) as tracked:
+            app.state.timeline_store = timeline_store(
+                settings, feed_redis, call_timeout=FEED_REDIS_CALL_TIMEOUT, tracked=tracked
+            )
+            app.state.realtime = RealtimeHub(settings, runtime.redis)
+            await app.state.realtime.start()
+            _freeze_startup_objects()
+            try:
+                yield
+            finally:
+                await app.state.realtime.stop()
+        if feed_redis is not None:
+            await feed_redis.aclose()
+        await stop_runtime(runtime)
 
     app = EdgeFastAPI(
         title="snsfeed",

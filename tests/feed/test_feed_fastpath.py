@@ -9,10 +9,10 @@ import pytest
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 
+from snsfeed.feed import service
 from snsfeed.platform import keywatch
 from snsfeed.platform.deps import get_session
 from snsfeed.platform.keywatch import TrackedReader
-from snsfeed.users import service as users
 from tests.conftest import REDIS_APP_URL
 from tests.helpers import Account, Api, eventually
 
@@ -103,8 +103,9 @@ def _no_sessions() -> None:
 
 async def _remembering(app: FastAPI) -> None:
     """Wait for the app's key watch: only then are timeline reads remembered."""
-    await eventually(lambda: keywatch.current().active, within=3)
-    assert app.state.timeline_store.tracked.watch is keywatch.current()
+    watch = app.state.timeline_store.tracked.watch
+    await eventually(lambda: watch.active, within=3)
+    assert watch is keywatch.current()  # the consumers' writes reach it at once
 
 
 async def test_an_unchanged_page_is_answered_from_memory_alone(
@@ -173,10 +174,10 @@ async def test_a_fault_in_the_fast_path_leaves_the_request_to_the_route(
     reader = await _network(api)
     expected = await api.feed(reader)
 
-    def broken(_claims: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a bug in the fast path")
 
-    monkeypatch.setattr(users, "remembered_principal", broken)
+    monkeypatch.setattr(service, "remembered_home_page", broken)
     r = await services_client.get("/api/v1/feed", headers=reader.headers)
     assert r.status_code == 200
     assert r.json() == expected

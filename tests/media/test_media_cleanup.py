@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import FastAPI
 
-from snsfeed.media.consumers import cleanup_pass, run_cleanup
+from snsfeed.media.consumers import cleanup_pass
 from snsfeed.platform.bus.consumer import registered_consumers
 from tests.helpers import Api
 from tests.media.conftest import MediaApi
@@ -47,9 +46,5 @@ async def test_nothing_is_removed_within_the_grace_period(
     assert r.status_code == 200
 
 
-async def test_the_cleanup_loop_is_a_registered_group_that_stops_when_asked(app: FastAPI) -> None:
-    spec = registered_consumers()["media-cleanup"]
-    assert spec.loop is run_cleanup
-    stopping = asyncio.Event()
-    stopping.set()
-    await asyncio.wait_for(run_cleanup(app.state.runtime.consumer_context, stopping), 10)
+def test_the_cleanup_is_a_registered_periodic_group() -> None:
+    assert registered_consumers()["media-cleanup"].loop is not None

@@ -117,7 +117,7 @@ class FeedFastPath:
         claims = state.signer.verify(token)
         if claims is None:
             return None
-        principal = users.remembered_principal(claims) or await users.cached_principal(claims)
+        principal = await users.cached_principal(claims)
         if principal is None:
             return None
         store = state.timeline_store

@@ -6,7 +6,6 @@ In embedded mode it runs inside ``snsfeed serve``; with a broker, in ``snsfeed w
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import structlog
@@ -17,9 +16,8 @@ from snsfeed.media.storage import MediaStorage, create_storage
 from snsfeed.platform.bus.consumer import (
     ConsumerContext,
     ConsumerSpec,
-    loop_spec,
+    periodic_spec,
     register_consumer,
-    sleep_or_stop,
 )
 from snsfeed.platform.bus.envelope import Event
 from snsfeed.platform.db import session_scope
@@ -71,25 +69,12 @@ async def cleanup_pass(ctx: ConsumerContext) -> int:
             return total
 
 
-async def run_cleanup(ctx: ConsumerContext, stopping: asyncio.Event) -> None:
-    """Clean up now and then every ``media_cleanup_interval_seconds`` until asked to stop.
-
-    Several processes may run it at once: deleting files and rows is idempotent.
-    """
-    while not stopping.is_set():
-        try:
-            removed = await cleanup_pass(ctx)
-            if removed:
-                log.info("media_cleanup", removed=removed)
-        except Exception as exc:  # retried at the next interval; never kills the process
-            log.warning("media_cleanup_failed", error=repr(exc))
-        await sleep_or_stop(stopping, ctx.settings.media_cleanup_interval_seconds)
-
-
+# Several processes may run it at once: deleting files and rows is idempotent.
 register_consumer(
-    loop_spec(
+    periodic_spec(
         "media-cleanup",
-        run_cleanup,
+        cleanup_pass,
+        interval=lambda settings: settings.media_cleanup_interval_seconds,
         description="removes deleted posts' media and long-unattached uploads, periodically",
     )
 )

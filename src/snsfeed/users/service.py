@@ -360,7 +360,7 @@ _MAX_BUILT_PRINCIPALS = 50_000
 
 
 def remembered_principal(claims: dict[str, Any]) -> Principal | None:
-    """``cached_principal`` from this process's L1 alone; None means "ask it"."""
+    """``cached_principal`` from this process's L1 alone, without I/O; None: not there."""
     near = cache.current()
     session_id = claims.get("sid")
     if near.redis is None or not isinstance(session_id, str):
@@ -374,31 +374,34 @@ def remembered_principal(claims: dict[str, Any]) -> Principal | None:
     ids = _ids_of(claims)
     if ids is None:
         return None
-    principal = Principal(
-        id=ids[0], username=doc["username"], role=Role(doc["role"]), session_id=ids[1]
-    )
+    principal = _principal_of(doc, *ids)
     if len(_built_principals) >= _MAX_BUILT_PRINCIPALS:
-        _built_principals.clear()
+        cache.drop_oldest_quarter(_built_principals)
     _built_principals[session_id] = (doc, principal)
     return principal
 
 
-async def cached_principal(claims: dict[str, object]) -> Principal | None:
+async def cached_principal(claims: dict[str, Any]) -> Principal | None:
     """The principal behind verified claims if the shared near cache knows it, else None.
 
     Only a cache shared through Redis is trusted: then a revocation, deletion or role
     change made by any process has reached it. Callers fall back to
     ``principal_for_claims``, which reads (and caches) the row.
     """
+    if (known := remembered_principal(claims)) is not None:
+        return known
     ids = _ids_of(claims)
     near = cache.current()
     if ids is None or near.redis is None:
         return None
-    user_id, session_id = ids
-    key = principal_key(session_id)
-    doc = near.get_local(key) or (await near.get_many([key])).get(key)
-    if doc is None or doc["user_id"] != str(user_id):
+    key = principal_key(ids[1])
+    doc = (await near.get_many([key])).get(key)
+    if doc is None or doc["user_id"] != str(ids[0]):
         return None
+    return _principal_of(doc, *ids)
+
+
+def _principal_of(doc: dict[str, Any], user_id: uuid.UUID, session_id: uuid.UUID) -> Principal:
     return Principal(
         id=user_id, username=doc["username"], role=Role(doc["role"]), session_id=session_id
     )

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from snsfeed.platform.bus.consumer import registered_consumers
 from snsfeed.platform.bus.models import ConsumerOffset
-from snsfeed.platform.bus.prune import prune_outbox, run_pruning
+from snsfeed.platform.bus.prune import prune_outbox, prune_pass
 from snsfeed.platform.outbox import OutboxEvent
 from tests.helpers import Api
 
@@ -66,10 +66,7 @@ async def test_events_a_reader_has_not_reached_are_kept(
         await session.rollback()
 
 
-async def test_pruning_is_a_registered_loop_that_stops_when_asked(app: FastAPI) -> None:
-    import asyncio
-
-    assert registered_consumers()["outbox-prune"].loop is run_pruning
-    stopping = asyncio.Event()
-    stopping.set()
-    await asyncio.wait_for(run_pruning(app.state.runtime.consumer_context, stopping), 10)
+async def test_pruning_is_a_registered_periodic_group(app: FastAPI) -> None:
+    spec = registered_consumers()["outbox-prune"]
+    assert spec.loop is not None
+    assert await prune_pass(app.state.runtime.consumer_context) == 0  # nothing is old enough

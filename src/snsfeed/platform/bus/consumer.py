@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from snsfeed.config import Settings
@@ -50,12 +51,40 @@ class ConsumerSpec:
         return event_type in self.event_types
 
 
+log = structlog.get_logger("snsfeed.bus")
+
 _registry: dict[str, ConsumerSpec] = {}
 
 
 def loop_spec(name: str, loop: Loop, description: str = "") -> ConsumerSpec:
     """A group that runs ``loop`` instead of consuming events."""
     return ConsumerSpec(name, _no_events, frozenset(), description=description, loop=loop)
+
+
+def periodic_spec(
+    name: str,
+    work: Callable[[ConsumerContext], Awaitable[int]],
+    *,
+    interval: Callable[[Settings], float],
+    description: str = "",
+) -> ConsumerSpec:
+    """A loop group doing ``work`` at once and then every ``interval(settings)`` seconds.
+
+    ``work`` returns how much it did (logged when not 0). A failed pass is logged and
+    tried again at the next interval: housekeeping never ends the process.
+    """
+
+    async def run(ctx: ConsumerContext, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                done = await work(ctx)
+                if done:
+                    log.info("periodic_work_done", group=name, count=done)
+            except Exception as exc:
+                log.warning("periodic_work_failed", group=name, error=repr(exc))
+            await sleep_or_stop(stopping, interval(ctx.settings))
+
+    return loop_spec(name, run, description)
 
 
 def register_consumer(spec: ConsumerSpec) -> ConsumerSpec:

@@ -10,7 +10,6 @@ inspection and for rewinding an offset by hand.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import structlog
@@ -19,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from snsfeed.config import Settings
 from snsfeed.platform.bus.consumer import (
     ConsumerContext,
-    loop_spec,
+    periodic_spec,
     register_consumer,
     runnable_consumers,
-    sleep_or_stop,
 )
 from snsfeed.platform.bus.repository import BusRepository
 from snsfeed.platform.db import session_scope
@@ -45,22 +43,18 @@ async def prune_outbox(session: AsyncSession, settings: Settings) -> int:
     return await repo.prune(occurred_before=before, up_to_seq=done, published_only=False)
 
 
-async def run_pruning(ctx: ConsumerContext, stopping: asyncio.Event) -> None:
-    while not stopping.is_set():
-        try:
-            async for session in session_scope(ctx.sessionmaker):
-                pruned = await prune_outbox(session, ctx.settings)
-            if pruned:
-                log.info("outbox_pruned", events=pruned)
-        except Exception as exc:  # tried again at the next interval
-            log.warning("outbox_prune_failed", error=repr(exc))
-        await sleep_or_stop(stopping, ctx.settings.outbox_prune_interval_seconds)
+async def prune_pass(ctx: ConsumerContext) -> int:
+    pruned = 0
+    async for session in session_scope(ctx.sessionmaker):  # commits after the body
+        pruned = await prune_outbox(session, ctx.settings)
+    return pruned
 
 
 register_consumer(
-    loop_spec(
+    periodic_spec(
         "outbox-prune",
-        run_pruning,
+        prune_pass,
+        interval=lambda settings: settings.outbox_prune_interval_seconds,
         description="deletes outbox events every reader is done with, after the retention",
     )
 )
